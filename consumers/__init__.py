@@ -1,0 +1,1 @@
+"""What trading desks subscribe with: alert readers, filters and ``stancewire tail``."""

@@ -1,0 +1,49 @@
+"""Process settings: one object per process, fed by ``STANCEWIRE_*`` environment variables.
+
+Command-line flags override the environment by passing keyword arguments to the
+constructor (pydantic-settings gives init arguments precedence over the environment).
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ConnectionSettings(BaseSettings):
+    """Where the Kafka cluster and Redis are: what every process needs."""
+
+    model_config = SettingsConfigDict(env_prefix="STANCEWIRE_", extra="ignore", frozen=True)
+
+    bootstrap: str = Field("127.0.0.1:9092", description="Kafka bootstrap servers, HOST:PORT[,...]")
+    redis_url: str = Field("redis://127.0.0.1:6379/0", description="Redis URL")
+
+
+class WorkerSettings(ConnectionSettings):
+    """The stream worker (``stancewire worker``)."""
+
+    metrics_port: int = Field(9100, ge=0, le=65535, description="0 disables /metrics")
+    metrics_host: str = Field("127.0.0.1", description="Address /metrics listens on")
+    group_id: str = Field("stancewire-worker", description="Kafka consumer group of the workers")
+    session_timeout_seconds: float = Field(
+        6.0,
+        gt=0,
+        description="Consumer session timeout; a group join takes about half of it on tansu",
+    )
+    heartbeat_interval_seconds: float = Field(1.5, gt=0)
+    commit_interval_seconds: float = Field(1.0, gt=0)
+    max_message_bytes: int = Field(
+        64 * 1024, gt=0, description="Larger messages are dead-lettered without being parsed"
+    )
+    dedup_ttl_seconds: int = Field(
+        24 * 3600, gt=0, description="How long an exact duplicate is remembered"
+    )
+    outbox_sweep_seconds: float = Field(
+        5.0, gt=0, description="How often unacknowledged outbox entries are republished"
+    )
+    outbox_min_age_seconds: float = Field(
+        10.0,
+        ge=0,
+        description="An outbox entry younger than this is left to the worker publishing it",
+    )
+    redis_timeout_seconds: float = Field(2.0, gt=0)

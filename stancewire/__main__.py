@@ -1,0 +1,3 @@
+from stancewire.cli import main
+
+raise SystemExit(main())

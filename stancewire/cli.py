@@ -1,0 +1,245 @@
+"""The ``stancewire`` command line: the contract in DESIGN.md ("Command-line contract")."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from consumers.alerts import AlertFilter
+from consumers.tail import tail
+from schemas import Stance, Topic
+from schemas.settings import ConnectionSettings, WorkerSettings
+from stancewire import __version__
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    # SIGTERM unwinds like Ctrl-C, so every child process is stopped on the way out.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
+    logging.basicConfig(
+        level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        code: int = args.run(args)
+    except KeyboardInterrupt:
+        return 130
+    return code
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="stancewire",
+        description="Alerts when a government's stance on using its Treasury holdings or trade "
+        "measures as leverage changes.",
+    )
+    parser.add_argument("--version", action="version", version=f"stancewire {__version__}")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    classify = commands.add_parser(
+        "classify", help="detect statements in JSONL headlines (no broker)"
+    )
+    classify.add_argument("file", nargs="?", default="-", help="JSONL file, or - for stdin")
+    classify.set_defaults(run=_classify)
+
+    replay = commands.add_parser("replay", help="push JSONL headlines through the real pipeline")
+    replay.add_argument("file", help="JSONL file of headlines, or - for stdin")
+    _connection_flags(replay)
+    replay.add_argument(
+        "--no-worker", action="store_true", help="use the workers already running on --bootstrap"
+    )
+    replay.add_argument(
+        "--timeout", type=float, default=300.0, help="seconds to wait for the drain"
+    )
+    replay.set_defaults(run=_replay)
+
+    demo = commands.add_parser("demo", help="the whole pipeline on the embedded broker and Redis")
+    demo.add_argument("--once", action="store_true", help="exit when the sample wire is drained")
+    demo.add_argument("--metrics-port", type=int, default=9100, help="the worker's /metrics port")
+    demo.add_argument("--pace", type=float, default=0.15, help="seconds between sample headlines")
+    demo.set_defaults(run=_demo)
+
+    worker = commands.add_parser("worker", help="the stream worker (Faust)")
+    _connection_flags(worker)
+    worker.add_argument("--metrics-port", type=int, default=None, help="port of /metrics (0: off)")
+    worker.set_defaults(run=_worker)
+
+    ingest = commands.add_parser("ingest", help="bring headlines into Kafka")
+    sources = ingest.add_subparsers(required=True, metavar="SOURCE")
+    jsonl = sources.add_parser("jsonl", help="a JSONL file of headlines (or - for stdin)")
+    jsonl.add_argument("file")
+    _connection_flags(jsonl)
+    jsonl.set_defaults(run=_ingest_jsonl)
+
+    tail_parser = commands.add_parser("tail", help="follow alerts in the terminal")
+    _connection_flags(tail_parser)
+    tail_parser.add_argument("--government", action="append", default=[], help="repeatable")
+    tail_parser.add_argument(
+        "--topic", action="append", default=[], choices=[t.value for t in Topic]
+    )
+    tail_parser.add_argument(
+        "--stance", action="append", default=[], choices=[s.value for s in Stance]
+    )
+    tail_parser.add_argument("--min-confidence", type=float, default=0.0)
+    tail_parser.add_argument("--json", action="store_true", help="one Alert JSON per line")
+    tail_parser.add_argument("--from-beginning", action="store_true")
+    tail_parser.add_argument("--limit", type=int, default=None, help="exit after N alerts")
+    tail_parser.set_defaults(run=_tail)
+    return parser
+
+
+def _connection_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--bootstrap", help="Kafka HOST:PORT (env STANCEWIRE_BOOTSTRAP)")
+    parser.add_argument("--redis", help="Redis URL (env STANCEWIRE_REDIS_URL)")
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+    given = {"bootstrap": args.bootstrap, "redis_url": args.redis}
+    return {name: value for name, value in given.items() if value is not None}
+
+
+def _read_lines(file: str) -> list[bytes]:
+    stream: BinaryIO = sys.stdin.buffer if file == "-" else Path(file).open("rb")  # noqa: SIM115
+    with stream:
+        return [line.rstrip(b"\r\n") for line in stream if line.strip()]
+
+
+# --- classify -----------------------------------------------------------------------------
+
+
+def _classify(args: argparse.Namespace) -> int:
+    from streams.detect import detect
+
+    stream = sys.stdin if args.file == "-" else Path(args.file).open(encoding="utf-8")  # noqa: SIM115
+    with stream:
+        for line in stream:
+            if line.strip():
+                print(json.dumps(_classify_line(line, detect)), flush=False)
+    sys.stdout.flush()
+    return 0
+
+
+def _classify_line(line: str, detect: Any) -> dict[str, Any]:
+    try:
+        item = json.loads(line)
+    except ValueError as exc:
+        return {"id": None, "error": f"not JSON: {exc}"}
+    if not isinstance(item, dict):
+        return {"id": None, "error": "not a JSON object"}
+    if not isinstance(item.get("id"), str | int) or not isinstance(item.get("text"), str):
+        return {"id": None, "error": "needs a string 'id' and a string 'text'"}
+    statements = [
+        {
+            "government": found.government,
+            "topic": found.topic.value,
+            "stance": found.stance.value,
+            "speaker": found.speaker.value,
+            "confidence": found.confidence,
+            "evidence": found.evidence,
+            "cue": found.cue,
+        }
+        for found in detect(item["text"])
+    ]
+    return {"id": item["id"], "relevant": bool(statements), "statements": statements}
+
+
+# --- replay and demo ----------------------------------------------------------------------
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from stancewire.replay import replay
+    from stancewire.runtime import RuntimeFailure, Stack
+
+    lines = _read_lines(args.file)
+    embedded = args.bootstrap is None and args.redis is None
+    connection = ConnectionSettings(**_overrides(args))
+    stack = Stack() if embedded else Stack(connection.bootstrap, connection.redis_url)
+    try:
+        with stack:
+            worker = None if args.no_worker else stack.start_worker()
+            replay(
+                stack,
+                lines,
+                lambda alert: print(alert.to_json(), flush=True),
+                worker=worker,
+                embedded=embedded,
+                timeout=args.timeout,
+            )
+    except RuntimeFailure as exc:
+        print(f"stancewire replay: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from stancewire.demo import run_demo
+
+    return run_demo(once=args.once, metrics_port=args.metrics_port, pace_seconds=args.pace)
+
+
+# --- worker -------------------------------------------------------------------------------
+
+
+def _worker(args: argparse.Namespace) -> int:
+    import faust
+    from prometheus_client import start_http_server
+
+    from stancewire import kafka
+    from streams import metrics
+    from streams.app import create_app
+
+    overrides = _overrides(args)
+    if args.metrics_port is not None:
+        overrides["metrics_port"] = args.metrics_port
+    settings = WorkerSettings(**overrides)
+    kafka.ensure_topics(settings.bootstrap)
+    metrics.initialise()
+    if settings.metrics_port:
+        start_http_server(settings.metrics_port, addr=settings.metrics_host)
+    app = create_app(settings)
+    worker = faust.Worker(app, loglevel="WARNING", quiet=True)
+    worker.execute_from_commandline()
+    return 0
+
+
+# --- ingest and tail ----------------------------------------------------------------------
+
+
+def _ingest_jsonl(args: argparse.Namespace) -> int:
+    from stancewire import kafka
+    from stancewire.replay import headline_id
+
+    settings = ConnectionSettings(**_overrides(args))
+    lines = _read_lines(args.file)
+    kafka.ensure_topics(settings.bootstrap)
+    keyed = [(_encode(headline_id(line)), line) for line in lines]
+    offsets = kafka.produce_headlines(settings.bootstrap, keyed)
+    print(f"stancewire ingest: {len(offsets)} headline(s) sent to headlines", file=sys.stderr)
+    return 0
+
+
+def _encode(value: str | None) -> bytes | None:
+    return None if value is None else value.encode()
+
+
+def _tail(args: argparse.Namespace) -> int:
+    settings = ConnectionSettings(**_overrides(args))
+    alert_filter = AlertFilter(
+        governments=frozenset(g.upper() for g in args.government),
+        topics=frozenset(Topic(t) for t in args.topic),
+        stances=frozenset(Stance(s) for s in args.stance),
+        min_confidence=args.min_confidence,
+    )
+    tail(
+        settings.bootstrap,
+        alert_filter,
+        as_json=args.json,
+        from_beginning=args.from_beginning,
+        limit=args.limit,
+    )
+    return 0

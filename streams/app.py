@@ -1,0 +1,115 @@
+"""The Faust app: one agent, ``screen``, on the hot path from ``headlines`` to ``alerts``.
+
+Readable on one screen, after faust-streaming's ``examples/withdrawals.py``: the app, its
+topics, the agent that hands each message to :class:`streams.screen.Screen`, and the timer
+that republishes alerts a crash left in the outbox. No tables and no changelogs: the state
+is in Redis, so a new worker serves at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import faust
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from schemas import ALERTS, DEAD_LETTERS, HEADLINES, STATEMENTS, Alert, DeadLetter, Statement
+from schemas.settings import WorkerSettings
+from streams.dedup import ExactDedup
+from streams.screen import Screen
+from streams.stance import StanceStore
+
+log = logging.getLogger(__name__)
+
+#: Largest record the worker produces: a dead letter carries the whole raw message, base64.
+MAX_PRODUCE_BYTES = 8 * 1024 * 1024
+
+
+class FaustSink:
+    """The screen's output, on the Faust producer (not idempotent: tansu refuses InitProducerId)."""
+
+    def __init__(self, app: faust.App) -> None:
+        raw: dict[str, Any] = {"key_type": bytes, "value_type": bytes, "value_serializer": "raw"}
+        self._dlq = app.topic(DEAD_LETTERS.name, **raw)
+        self._statements = app.topic(STATEMENTS.name, **raw)
+        self._alerts = app.topic(ALERTS.name, **raw)
+
+    async def dead_letter(self, key: bytes | None, letter: DeadLetter) -> None:
+        # force=True: publish now, not when the source offset is committed (Faust's default).
+        sent = await self._dlq.send(key=key, value=letter.model_dump_json().encode(), force=True)
+        await sent
+
+    async def statement(self, statement: Statement) -> None:
+        await self._statements.send(
+            key=statement.stance_key.encode(),
+            value=statement.model_dump_json().encode(),
+            force=True,
+        )
+
+    async def alert(self, alert: Alert) -> None:
+        key = f"{alert.government}:{alert.topic.value}".encode()
+        sent = await self._alerts.send(key=key, value=alert.to_json().encode(), force=True)
+        await sent
+
+
+def create_app(settings: WorkerSettings) -> faust.App:
+    app = faust.App(
+        settings.group_id,
+        broker=[f"kafka://{server}" for server in settings.bootstrap.split(",")],
+        store="memory://",
+        autodiscover=False,
+        web_enabled=False,
+        topic_disable_leader=True,
+        topic_allow_declare=False,
+        consumer_auto_offset_reset="earliest",
+        broker_session_timeout=settings.session_timeout_seconds,
+        broker_heartbeat_interval=settings.heartbeat_interval_seconds,
+        broker_commit_interval=settings.commit_interval_seconds,
+        broker_request_timeout=max(30.0, settings.session_timeout_seconds),
+        broker_rebalance_timeout=max(30.0, settings.session_timeout_seconds),
+        consumer_max_fetch_size=MAX_PRODUCE_BYTES,
+        producer_max_request_size=MAX_PRODUCE_BYTES,
+        producer_acks=-1,
+    )
+    redis = Redis.from_url(
+        settings.redis_url,
+        decode_responses=True,
+        socket_timeout=settings.redis_timeout_seconds,
+        socket_connect_timeout=settings.redis_timeout_seconds,
+    )
+    screen = Screen(
+        ExactDedup(redis, settings.dedup_ttl_seconds),
+        StanceStore(redis),
+        FaustSink(app),
+        max_message_bytes=settings.max_message_bytes,
+        source_topic=HEADLINES.name,
+    )
+    headlines = app.topic(HEADLINES.name, key_type=bytes, value_type=bytes, value_serializer="raw")
+
+    @app.agent(headlines)
+    async def screen_headlines(stream: faust.StreamT[bytes]) -> None:
+        async for event in stream.events():
+            message = event.message
+            await screen.handle(message.value, message.key, message.partition, message.offset)
+
+    async def republish(older_than_ms: int | None) -> None:
+        try:
+            count = await screen.republish_pending(older_than_ms)
+        except RedisError as exc:  # the next sweep tries again
+            log.error("outbox sweep failed, Redis: %s", exc)
+            return
+        if count:
+            log.warning("republished %d alert(s) left in the outbox", count)
+
+    @app.task  # type: ignore[untyped-decorator]
+    async def republish_at_start() -> None:
+        await republish(None)
+
+    @app.timer(interval=settings.outbox_sweep_seconds)  # type: ignore[untyped-decorator]
+    async def republish_stale() -> None:
+        await republish(int((time.time() - settings.outbox_min_age_seconds) * 1000))
+
+    return app

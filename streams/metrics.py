@@ -1,0 +1,58 @@
+"""The worker's Prometheus metrics: base units, ``_total``/``_seconds``, labels set at zero."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Histogram
+
+from schemas import DeadLetterReason, Speaker, Stance, Topic
+
+HEADLINE_OUTCOMES = ("invalid", "duplicate", "irrelevant", "relevant", "failed")
+
+HEADLINES = Counter("stancewire_headlines_total", "Headlines screened, by outcome", ["outcome"])
+DEAD_LETTERS = Counter(
+    "stancewire_dead_letters_total", "Messages sent to headlines.dlq, by reason", ["reason"]
+)
+DUPLICATES = Counter(
+    "stancewire_duplicates_total", "Headlines suppressed as duplicates, by layer", ["layer"]
+)
+STATEMENTS = Counter(
+    "stancewire_statements_total",
+    "Statements detected, by topic, stance and speaker",
+    ["topic", "stance", "speaker"],
+)
+STANCE_UPDATES = Counter(
+    "stancewire_stance_updates_total",
+    "Government statements applied to the stance state, by outcome (changed, unchanged, stale)",
+    ["outcome"],
+)
+ALERTS = Counter("stancewire_alerts_total", "Alerts published, by topic", ["topic"])
+OUTBOX_REPUBLISHED = Counter(
+    "stancewire_outbox_republished_total",
+    "Alerts republished from the outbox after a crash or failure",
+)
+REDIS_ERRORS = Counter(
+    "stancewire_redis_errors_total", "Redis calls that failed, by stage", ["stage"]
+)
+PROCESSING_SECONDS = Histogram(
+    "stancewire_processing_seconds",
+    "Time to screen one headline, from receipt by the agent to its alerts acknowledged",
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+)
+
+
+def initialise() -> None:
+    """Create every label combination at zero, so rates exist before the first event."""
+    for outcome in HEADLINE_OUTCOMES:
+        HEADLINES.labels(outcome)
+    for reason in DeadLetterReason:
+        DEAD_LETTERS.labels(reason.value)
+    DUPLICATES.labels("exact")
+    for topic in Topic:
+        ALERTS.labels(topic.value)
+        for stance in Stance:
+            for speaker in Speaker:
+                STATEMENTS.labels(topic.value, stance.value, speaker.value)
+    for outcome in ("changed", "unchanged", "stale"):
+        STANCE_UPDATES.labels(outcome)
+    for stage in ("dedup", "stance"):
+        REDIS_ERRORS.labels(stage)

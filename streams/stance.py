@@ -1,0 +1,115 @@
+"""Stance state in Redis: an atomic compare-and-set that writes the alert to an outbox.
+
+Every key lives under the ``{sw:stance}`` hash tag (one Redis Cluster slot): the state is
+one small hash (governments x topics) and the outbox a short stream, and the script must
+touch both in one step. The outbox is what makes a crash unable to lose an alert: the
+change and its alert are written together, the worker publishes the alert and deletes the
+entry, and entries a crash left behind are published again by ``pending``/``acknowledge``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import cast
+
+from redis.asyncio import Redis
+
+from schemas import Alert, Stance, Statement
+
+CURRENT_KEY = "sw:{sw:stance}:current"
+OUTBOX_KEY = "sw:{sw:stance}:outbox"
+
+# ARGV: field, new stance, event time (ms), new state (JSON), alert draft (JSON, from=null)
+_COMPARE_AND_SET = """
+local held = redis.call('HGET', KEYS[1], ARGV[1])
+local previous = ''
+if held then
+  local current = cjson.decode(held)
+  if tonumber(ARGV[3]) < tonumber(current['since_ms']) then
+    return {'stale', current['stance']}
+  end
+  if current['stance'] == ARGV[2] then
+    return {'unchanged', current['stance']}
+  end
+  previous = current['stance']
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[4])
+local entry = redis.call('XADD', KEYS[2], '*', 'alert', ARGV[5], 'from', previous)
+return {'changed', previous, entry}
+"""
+
+
+class Outcome(StrEnum):
+    CHANGED = "changed"
+    UNCHANGED = "unchanged"
+    STALE = "stale"
+
+
+@dataclass(frozen=True)
+class Transition:
+    outcome: Outcome
+    alert: Alert | None = None
+    """The alert to publish, with ``from`` filled in, when the stance changed."""
+    outbox_entry: str | None = None
+
+
+class StanceStore:
+    def __init__(self, redis: Redis) -> None:  # decode_responses=True
+        self._redis = redis
+        self._compare_and_set = redis.register_script(_COMPARE_AND_SET)
+
+    async def apply(self, statement: Statement, draft: Alert) -> Transition:
+        """Move ``statement``'s stance key to its stance unless it is unchanged or older."""
+        since_ms = int(statement.published_at.timestamp() * 1000)
+        state = {
+            "stance": statement.stance.value,
+            "since_ms": since_ms,
+            "since": statement.published_at.isoformat(),
+            "headline_id": statement.headline_id,
+            "alert_id": draft.alert_id,
+            "evidence": statement.evidence,
+            "source": statement.source,
+            "confidence": statement.confidence,
+        }
+        reply = await self._compare_and_set(
+            keys=[CURRENT_KEY, OUTBOX_KEY],
+            args=[
+                statement.stance_key,
+                statement.stance.value,
+                since_ms,
+                json.dumps(state),
+                draft.to_json(),
+            ],
+        )
+        outcome = Outcome(reply[0])
+        if outcome is not Outcome.CHANGED:
+            return Transition(outcome)
+        return Transition(outcome, _with_previous(draft, reply[1]), reply[2])
+
+    async def pending(
+        self, older_than_ms: int | None = None, count: int = 100
+    ) -> list[tuple[str, Alert]]:
+        """Outbox entries not yet acknowledged, oldest first (only those older than the bound)."""
+        upper = "+" if older_than_ms is None else f"({older_than_ms}-0"
+        entries = cast(
+            list[tuple[str, dict[str, str]]],
+            await self._redis.xrange(OUTBOX_KEY, "-", upper, count=count),
+        )
+        return [
+            (entry_id, _with_previous(Alert.model_validate_json(fields["alert"]), fields["from"]))
+            for entry_id, fields in entries
+        ]
+
+    async def acknowledge(self, entry_id: str) -> None:
+        await self._redis.xdel(OUTBOX_KEY, entry_id)
+
+    async def current(self) -> dict[str, dict[str, object]]:
+        """The stance board: ``GOVERNMENT:topic`` -> its current state."""
+        raw = cast(dict[str, str], await self._redis.hgetall(CURRENT_KEY))
+        return {key: json.loads(value) for key, value in raw.items()}
+
+
+def _with_previous(draft: Alert, previous: str) -> Alert:
+    return draft.model_copy(update={"from_": Stance(previous) if previous else None})
