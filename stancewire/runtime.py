@@ -253,8 +253,13 @@ class Stack:
         self.redis_url = f"redis://127.0.0.1:{port}/0"
         wait_until(lambda: _redis_answers(self.redis_url), 30, "redis-server to answer", child)
 
-    def start_worker(self, metrics_port: int = 0, name: str = "worker") -> Child:
-        """A ``stancewire worker`` process on this stack; callers wait for what they need."""
+    def start_worker(
+        self, metrics_port: int = 0, name: str = "worker", env: dict[str, str] | None = None
+    ) -> Child:
+        """A ``stancewire worker`` process on this stack; callers wait for what they need.
+
+        ``env`` adds ``STANCEWIRE_*`` settings to the inherited environment.
+        """
         child = spawn(
             name,
             [
@@ -270,6 +275,7 @@ class Stack:
                 str(metrics_port),
             ],
             self.log_dir,
+            env={**os.environ, **(env or {})},
         )
         self.children.append(child)
         return child

@@ -1,0 +1,46 @@
+"""Session fixtures: the real broker (tansu) and a real redis-server, and one real worker."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from redis import Redis
+
+from stancewire.runtime import Child, Stack, free_port
+
+pytestmark = pytest.mark.integration
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    stack: Stack
+    worker: Child
+    metrics_port: int
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[Stack]:
+    with Stack() as started:
+        yield started
+
+
+@pytest.fixture(scope="session")
+def pipeline(stack: Stack) -> Pipeline:
+    metrics_port = free_port()
+    worker = stack.start_worker(
+        metrics_port=metrics_port,
+        # A fast outbox sweep, so the crash-recovery test need not wait long.
+        env={"STANCEWIRE_OUTBOX_SWEEP_SECONDS": "0.5", "STANCEWIRE_OUTBOX_MIN_AGE_SECONDS": "1"},
+    )
+    return Pipeline(stack, worker, metrics_port)
+
+
+@pytest.fixture
+def redis(stack: Stack) -> Iterator[Redis]:
+    """A client on the stack's Redis, emptied before the test: every test starts from no state."""
+    client = Redis.from_url(stack.redis_url, decode_responses=True)
+    client.flushdb()
+    yield client
+    client.close()
