@@ -92,7 +92,10 @@ class StanceStore:
         self, older_than_ms: int | None = None, count: int = 100
     ) -> list[tuple[str, Alert]]:
         """Outbox entries not yet acknowledged, oldest first (only those older than the bound)."""
-        upper = "+" if older_than_ms is None else f"({older_than_ms}-0"
+        if older_than_ms is not None and older_than_ms <= 0:
+            return []
+        # Entry ids start with their time in ms: "older than" is an inclusive end one ms before.
+        upper = "+" if older_than_ms is None else str(older_than_ms - 1)
         entries = cast(
             list[tuple[str, dict[str, str]]],
             await self._redis.xrange(OUTBOX_KEY, "-", upper, count=count),
