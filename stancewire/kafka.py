@@ -21,7 +21,7 @@ _ANY_PARTITION = -1
 
 def broker_answers(bootstrap: str) -> bool:
     """The broker accepts connections and answers a metadata request."""
-    host, _, port = bootstrap.split(",")[0].rpartition(":")
+    host, _, port = bootstrap.split(",", maxsplit=1)[0].rpartition(":")
     try:
         socket.create_connection((host, int(port)), timeout=1).close()
     except OSError:  # probed first: librdkafka would log every refused connection

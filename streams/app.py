@@ -21,6 +21,7 @@ from schemas.settings import WorkerSettings
 from streams.dedup import ExactDedup
 from streams.screen import Screen
 from streams.stance import StanceStore
+from streams.transport import App
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +57,9 @@ class FaustSink:
 
 
 def create_app(settings: WorkerSettings) -> faust.App:
-    app = faust.App(
+    app = App(
         settings.group_id,
+        fetch_wait_ms=round(settings.fetch_wait_seconds * 1000),
         broker=[f"kafka://{server}" for server in settings.bootstrap.split(",")],
         store="memory://",
         autodiscover=False,

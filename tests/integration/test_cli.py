@@ -47,7 +47,8 @@ def test_replay_embedded_prints_exactly_the_two_japan_alerts() -> None:
 def test_classify_keeps_order_and_reports_malformed_lines() -> None:
     lines = b"\n".join(
         [
-            b'{"id": "a", "text": "Kato says Japan has no intention of using its US Treasury holdings as a card"}',
+            b'{"id": "a", "text": "Kato says Japan has no intention of using its US Treasury '
+            b'holdings as a card"}',
             b"not json",
             b'{"id": "b", "text": "Treasury yields rise after strong jobs data"}',
             b'{"text": "no id"}',
