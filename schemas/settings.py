@@ -33,11 +33,12 @@ class WorkerSettings(ConnectionSettings):
     heartbeat_interval_seconds: float = Field(1.5, gt=0)
     commit_interval_seconds: float = Field(1.0, gt=0)
     fetch_wait_seconds: float = Field(
-        0.005,
+        0.5,
         ge=0,
         le=1.0,
-        description="Longest a fetch waits for records; short, because the embedded broker "
-        "does not wake a waiting fetch (see DESIGN.md)",
+        description="Longest a fetch waits for records. Kafka wakes a waiting fetch when "
+        "records arrive, so any wait is fast there; the embedded broker does not, so the "
+        "embedded runtime sets 0.01 (see DESIGN.md)",
     )
     max_message_bytes: int = Field(
         64 * 1024, gt=0, description="Larger messages are dead-lettered without being parsed"
