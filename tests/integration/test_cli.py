@@ -11,6 +11,7 @@ from pathlib import Path
 
 import psutil
 import pytest
+from redis import Redis
 
 from stancewire.runtime import free_port, wait_until
 from tests.integration.conftest import Pipeline
@@ -141,3 +142,26 @@ def test_demo_leaves_no_child_process_behind(how: str) -> None:
         os.kill(demo.pid, signal.SIGKILL)
         demo.wait(60)
     wait_until(lambda: _all_gone(children), 30, f"the demo's children to exit after {how}")
+
+
+def test_replay_against_a_given_broker_and_redis(
+    pipeline: Pipeline, redis: Redis, tmp_path: Path
+) -> None:
+    run_id = unique("ext")
+    story = tmp_path / "story.jsonl"
+    story.write_text(SEED.read_text().replace('"seed-', f'"{run_id}-'))
+    done = stancewire(
+        "replay",
+        str(story),
+        "--bootstrap",
+        pipeline.stack.bootstrap,
+        "--redis",
+        pipeline.stack.redis_url,
+        "--no-worker",
+    )
+    assert done.returncode == 0, done.stderr
+    alerts = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [(a["headline_id"], a["from"], a["to"]) for a in alerts] == [
+        (f"{run_id}-1", None, "open"),
+        (f"{run_id}-2", "open", "rules_out"),
+    ]
