@@ -47,6 +47,13 @@ def _parser() -> argparse.ArgumentParser:
     classify.add_argument("file", nargs="?", default="-", help="JSONL file, or - for stdin")
     classify.set_defaults(run=_classify)
 
+    evaluate = commands.add_parser(
+        "evaluate", help="precision, recall and F1 of detection against gold labels"
+    )
+    evaluate.add_argument("wire", type=Path, help="JSONL of {id, text, ...}")
+    evaluate.add_argument("labels", type=Path, help="JSONL of {id, relevant, statements}")
+    evaluate.set_defaults(run=_evaluate)
+
     replay = commands.add_parser("replay", help="push JSONL headlines through the real pipeline")
     replay.add_argument("file", help="JSONL file of headlines, or - for stdin")
     _connection_flags(replay)
@@ -146,6 +153,12 @@ def _classify_line(line: str, detect: Any) -> dict[str, Any]:
         for found in detect(item["text"])
     ]
     return {"id": item["id"], "relevant": bool(statements), "statements": statements}
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from stancewire.evaluate import main as evaluate
+
+    return evaluate(args.wire, args.labels)
 
 
 # --- replay and demo ----------------------------------------------------------------------
