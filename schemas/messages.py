@@ -71,6 +71,8 @@ class Statement(_Message):
 
     schema_version: Literal[1] = 1
     headline_id: NonEmpty
+    story_id: NonEmpty
+    """The first headline of this one's story (its own id when it is the first)."""
     government: GovernmentCode
     topic: Topic
     stance: Stance
@@ -126,6 +128,37 @@ class Alert(_Message):
 
     def to_json(self) -> str:
         return self.model_dump_json(by_alias=True)
+
+
+class Corroboration(_Message):
+    """More outlets carried the story behind an alert: the alert stands, better sourced.
+
+    Shares topic ``alerts`` (and the alert's key, so it follows the alert) with its own
+    ``kind``; never a second alert. ``corroboration_id`` is derived from the alert and the
+    outlet count, so a redelivery repeats the same id.
+    """
+
+    schema_version: Literal[1] = 1
+    corroboration_id: NonEmpty
+    kind: Literal["corroboration"] = "corroboration"
+    alert_id: NonEmpty
+    story_id: NonEmpty
+    government: GovernmentCode
+    topic: Topic
+    outlets: Annotated[int, Field(ge=1)]
+    """Distinct sources that carried the story so far."""
+    reports: Annotated[int, Field(ge=1)]
+    """Headlines in the story's chain so far."""
+    novelty: Annotated[float, Field(ge=0.0, le=100.0)]
+    """Novelty of this report: 100 for the first, x0.75 for each one after it."""
+    headline_id: NonEmpty
+    source: NonEmpty
+    published_at: AwareDatetime
+    detected_at: AwareDatetime
+
+    @staticmethod
+    def derive_id(alert_id: str, outlets: int) -> str:
+        return hashlib.sha256(f"{alert_id}|{outlets}".encode()).hexdigest()[:32]
 
 
 class DeadLetterReason(StrEnum):

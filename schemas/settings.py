@@ -46,6 +46,25 @@ class WorkerSettings(ConnectionSettings):
     dedup_ttl_seconds: int = Field(
         24 * 3600, gt=0, description="How long an exact duplicate is remembered"
     )
+    near_dup_ttl_seconds: int = Field(
+        24 * 3600, gt=0, description="How long a headline stays a near-duplicate candidate"
+    )
+    near_dup_window_seconds: int = Field(
+        24 * 3600,
+        gt=0,
+        description="Most time between two headlines' publication for them to be one story",
+    )
+    near_dup_min_bands: int = Field(
+        4, ge=1, le=16, description="MinHash bands two headlines must share to be one story"
+    )
+    story_ttl_seconds: int = Field(
+        48 * 3600, gt=0, description="How long a story chain is kept after its last report"
+    )
+    dedup_timeout_seconds: float = Field(
+        0.05,
+        gt=0,
+        description="Redis timeout of the dedup step; past it dedup is skipped (fails open)",
+    )
     outbox_sweep_seconds: float = Field(
         5.0, gt=0, description="How often unacknowledged outbox entries are republished"
     )

@@ -20,6 +20,12 @@ class TopicSpec:
 HEADLINES = TopicSpec("headlines", "headline id (any key is accepted)", 4, Headline)
 DEAD_LETTERS = TopicSpec("headlines.dlq", "the original message's key", 1, DeadLetter)
 STATEMENTS = TopicSpec("statements", "GOVERNMENT:topic", 1, Statement)
-ALERTS = TopicSpec("alerts", "GOVERNMENT:topic (so one stance's alerts stay in order)", 1, Alert)
+ALERTS = TopicSpec(
+    "alerts",
+    "GOVERNMENT:topic (so one stance's alerts, and their corroborations, stay in order)",
+    1,
+    Alert,
+)
+"""Alerts (``kind: stance_change``) and their corroborations (``kind: corroboration``)."""
 
 TOPICS: tuple[TopicSpec, ...] = (HEADLINES, DEAD_LETTERS, STATEMENTS, ALERTS)

@@ -16,11 +16,21 @@ import faust
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from schemas import ALERTS, DEAD_LETTERS, HEADLINES, STATEMENTS, Alert, DeadLetter, Statement
+from schemas import (
+    ALERTS,
+    DEAD_LETTERS,
+    HEADLINES,
+    STATEMENTS,
+    Alert,
+    Corroboration,
+    DeadLetter,
+    Statement,
+)
 from schemas.settings import WorkerSettings
-from streams.dedup import ExactDedup
+from streams.dedup import Dedup, DedupSettings
 from streams.screen import Screen
 from streams.stance import StanceStore
+from streams.stories import Stories
 from streams.transport import App
 
 log = logging.getLogger(__name__)
@@ -55,6 +65,11 @@ class FaustSink:
         sent = await self._alerts.send(key=key, value=alert.to_json().encode(), force=True)
         await sent
 
+    async def corroboration(self, corroboration: Corroboration) -> None:
+        key = f"{corroboration.government}:{corroboration.topic.value}".encode()
+        value = corroboration.model_dump_json().encode()
+        await self._alerts.send(key=key, value=value, force=True)
+
 
 def create_app(settings: WorkerSettings) -> faust.App:
     app = App(
@@ -76,15 +91,19 @@ def create_app(settings: WorkerSettings) -> faust.App:
         producer_max_request_size=MAX_PRODUCE_BYTES,
         producer_acks=-1,
     )
-    redis = Redis.from_url(
-        settings.redis_url,
-        decode_responses=True,
-        socket_timeout=settings.redis_timeout_seconds,
-        socket_connect_timeout=settings.redis_timeout_seconds,
+    # Two clients: dedup gives up within milliseconds (it fails open), the stance step waits.
+    fast = _redis(settings.redis_url, settings.dedup_timeout_seconds)
+    patient = _redis(settings.redis_url, settings.redis_timeout_seconds)
+    dedup = DedupSettings(
+        exact_ttl_seconds=settings.dedup_ttl_seconds,
+        near_ttl_seconds=settings.near_dup_ttl_seconds,
+        window_seconds=settings.near_dup_window_seconds,
+        min_bands=settings.near_dup_min_bands,
     )
     screen = Screen(
-        ExactDedup(redis, settings.dedup_ttl_seconds),
-        StanceStore(redis),
+        Dedup(fast, dedup),
+        Stories(fast, settings.story_ttl_seconds),
+        StanceStore(patient),
         FaustSink(app),
         max_message_bytes=settings.max_message_bytes,
         source_topic=HEADLINES.name,
@@ -115,3 +134,12 @@ def create_app(settings: WorkerSettings) -> faust.App:
         await republish(int((time.time() - settings.outbox_min_age_seconds) * 1000))
 
     return app
+
+
+def _redis(url: str, timeout_seconds: float) -> Redis:
+    return Redis.from_url(
+        url,
+        decode_responses=True,
+        socket_timeout=timeout_seconds,
+        socket_connect_timeout=timeout_seconds,
+    )

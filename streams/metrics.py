@@ -15,6 +15,13 @@ DEAD_LETTERS = Counter(
 DUPLICATES = Counter(
     "stancewire_duplicates_total", "Headlines suppressed as duplicates, by layer", ["layer"]
 )
+DEDUP_SKIPPED = Counter(
+    "stancewire_dedup_skipped_total",
+    "Headlines let through unchecked because Redis failed at dedup (failing open)",
+)
+CORROBORATIONS = Counter(
+    "stancewire_corroborations_total", "Corroborations of alerts published (a new outlet)"
+)
 STATEMENTS = Counter(
     "stancewire_statements_total",
     "Statements detected, by topic, stance and speaker",
@@ -46,7 +53,8 @@ def initialise() -> None:
         HEADLINES.labels(outcome)
     for reason in DeadLetterReason:
         DEAD_LETTERS.labels(reason.value)
-    DUPLICATES.labels("exact")
+    for layer in ("exact", "near"):
+        DUPLICATES.labels(layer)
     for topic in Topic:
         ALERTS.labels(topic.value)
         for stance in Stance:

@@ -1,10 +1,15 @@
 """The screen: everything the agent does to one message, without Faust.
 
-validate -> dedup -> detect -> statements -> stance compare-and-set -> alerts. Bad input is
-dead-lettered with its reason and raw bytes; the screen never raises on a message, so one
-bad message can never stop the worker. Redis failures are not bad input: dedup fails open
-(the headline passes) while the stance step, which cannot decide a change without its
-state, retries with backoff until Redis answers, holding the partition so order is kept.
+validate -> detect -> dedup (exact and near, one round trip) -> story chain -> statements
+-> stance compare-and-set -> alerts. Detection comes before dedup because a near duplicate
+is only one if it says the same thing (see ``streams.dedup``).
+
+Bad input is dead-lettered with its reason and raw bytes; the screen never raises on a
+message, so one bad message can never stop the worker. Redis failures are not bad input:
+dedup and story chains fail open (the headline passes; a short timeout bounds the wait),
+while the stance step, which cannot decide a change without its state, retries with
+backoff until Redis answers, holding the partition so order is kept. Each outage is logged
+once when it starts and once when it ends.
 """
 
 from __future__ import annotations
@@ -21,11 +26,21 @@ from typing import Protocol, TypeVar
 from pydantic import ValidationError
 from redis.exceptions import RedisError
 
-from schemas import Alert, DeadLetter, DeadLetterReason, Headline, Speaker, Statement
+from schemas import (
+    Alert,
+    Corroboration,
+    DeadLetter,
+    DeadLetterReason,
+    Headline,
+    Speaker,
+    Statement,
+    Topic,
+)
 from streams import metrics
-from streams.dedup import ExactDedup, Seen
+from streams.dedup import Dedup, Seen, Verdict
 from streams.detect import Detection, detect
 from streams.stance import Outcome, StanceStore
+from streams.stories import Stories, novelty
 
 log = logging.getLogger(__name__)
 
@@ -44,11 +59,35 @@ class Sink(Protocol):
     async def alert(self, alert: Alert) -> None:
         """Publish an alert; returns once the broker has acknowledged it."""
 
+    async def corroboration(self, corroboration: Corroboration) -> None:
+        """Queue a corroboration of an alert (on the alert's topic and key)."""
+
+
+class Outage:
+    """One log line when a Redis stage starts failing and one when it answers again."""
+
+    def __init__(self, stage: str, consequence: str) -> None:
+        self._stage = stage
+        self._consequence = consequence
+        self._down = False
+
+    def failed(self, exc: Exception) -> None:
+        metrics.REDIS_ERRORS.labels(self._stage).inc()
+        if not self._down:
+            self._down = True
+            log.error("Redis failed at %s (%s): %s", self._stage, self._consequence, exc)
+
+    def answered(self) -> None:
+        if self._down:
+            self._down = False
+            log.warning("Redis answers again at %s", self._stage)
+
 
 class Screen:
     def __init__(
         self,
-        dedup: ExactDedup,
+        dedup: Dedup,
+        stories: Stories,
         stances: StanceStore,
         sink: Sink,
         *,
@@ -57,7 +96,10 @@ class Screen:
         clock: Clock = lambda: datetime.now(UTC),
     ) -> None:
         self._dedup = dedup
+        self._stories = stories
         self._stances = stances
+        self._dedup_outage = Outage("dedup", "duplicates pass until it answers")
+        self._stance_outage = Outage("stance", "retrying; alerts wait, none is lost")
         self._sink = sink
         self._max_bytes = max_message_bytes
         self._source_topic = source_topic
@@ -91,16 +133,17 @@ class Screen:
         return outcome
 
     async def _screen(self, headline: Headline) -> str:
-        seen = await self._check_duplicate(headline)
-        if seen is Seen.DUPLICATE:
-            metrics.DUPLICATES.labels("exact").inc()
-            return "duplicate"
         detections = detect(headline.text)
+        verdict = await self._check_duplicate(headline, detections)
+        if verdict.duplicate:
+            metrics.DUPLICATES.labels(verdict.seen.value).inc()
+            await self._corroborate(headline, verdict)
+            return "duplicate"
         if not detections:
             return "irrelevant"
         detected_at = self._clock()
         for detection in detections:
-            statement = _statement(headline, detection, detected_at)
+            statement = _statement(headline, detection, verdict.story_id, detected_at)
             metrics.STATEMENTS.labels(
                 statement.topic.value, statement.stance.value, statement.speaker.value
             ).inc()
@@ -109,13 +152,47 @@ class Screen:
                 await self._apply(statement)
         return "relevant"
 
-    async def _check_duplicate(self, headline: Headline) -> Seen:
+    async def _check_duplicate(self, headline: Headline, detections: list[Detection]) -> Verdict:
         try:
-            return await self._dedup.check(headline.id, headline.text)
+            verdict = await self._dedup.check(headline, detections)
         except RedisError as exc:
-            metrics.REDIS_ERRORS.labels("dedup").inc()
-            log.warning("dedup skipped for %s, Redis failed: %s", headline.id, exc)
-            return Seen.FIRST
+            self._dedup_outage.failed(exc)
+            metrics.DEDUP_SKIPPED.inc()
+            return Verdict(Seen.FIRST, headline.id, headline.source)
+        self._dedup_outage.answered()
+        return verdict
+
+    async def _corroborate(self, headline: Headline, verdict: Verdict) -> None:
+        """Link a duplicate to its story; tell desks when a new outlet carried an alert's story."""
+        try:
+            link = await self._stories.link(
+                verdict.story_id, headline.id, headline.source, verdict.first_source
+            )
+        except RedisError as exc:
+            self._dedup_outage.failed(exc)
+            return
+        if not link.new_outlet:
+            return
+        for raised in link.alert_ids:
+            stance_key, alert_id = raised.split("|", 1)
+            government, topic = stance_key.split(":", 1)
+            await self._sink.corroboration(
+                Corroboration(
+                    corroboration_id=Corroboration.derive_id(alert_id, link.outlets),
+                    alert_id=alert_id,
+                    story_id=verdict.story_id,
+                    government=government,
+                    topic=Topic(topic),
+                    outlets=link.outlets,
+                    reports=link.reports,
+                    novelty=novelty(link.reports),
+                    headline_id=headline.id,
+                    source=headline.source,
+                    published_at=headline.published_at,
+                    detected_at=self._clock(),
+                )
+            )
+            metrics.CORROBORATIONS.inc()
 
     async def _apply(self, statement: Statement) -> None:
         draft = Alert(
@@ -127,7 +204,7 @@ class Screen:
             from_=None,
             to=statement.stance,
             headline_id=statement.headline_id,
-            story_id=statement.headline_id,
+            story_id=statement.story_id,
             evidence=statement.evidence,
             source=statement.source,
             published_at=statement.published_at,
@@ -135,15 +212,34 @@ class Screen:
             confidence=statement.confidence,
             speaker=statement.speaker,
         )
-        transition = await _retrying("stance", lambda: self._stances.apply(statement, draft))
+        transition = await self._retrying(lambda: self._stances.apply(statement, draft))
         metrics.STANCE_UPDATES.labels(transition.outcome.value).inc()
         if transition.outcome is not Outcome.CHANGED:
             return
-        assert transition.alert is not None and transition.outbox_entry is not None
-        await self._sink.alert(transition.alert)
-        metrics.ALERTS.labels(transition.alert.topic.value).inc()
-        entry = transition.outbox_entry
-        await _retrying("stance", lambda: self._stances.acknowledge(entry))
+        alert, entry = transition.alert, transition.outbox_entry
+        assert alert is not None and entry is not None
+        await self._sink.alert(alert)
+        metrics.ALERTS.labels(alert.topic.value).inc()
+        await self._retrying(lambda: self._stances.acknowledge(entry))
+        try:
+            raised = f"{alert.government}:{alert.topic.value}|{alert.alert_id}"
+            await self._stories.raised(alert.story_id, raised)
+        except RedisError as exc:  # only later corroborations of this alert are missed
+            self._dedup_outage.failed(exc)
+
+    async def _retrying(self, call: Callable[[], Awaitable[T]]) -> T:
+        """Retry a stance call with exponential backoff until Redis answers."""
+        delay = 0.05
+        while True:
+            try:
+                result = await call()
+            except RedisError as exc:
+                self._stance_outage.failed(exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+                continue
+            self._stance_outage.answered()
+            return result
 
     async def republish_pending(self, older_than_ms: int | None) -> int:
         """Publish outbox entries a crash or failure left unacknowledged; returns how many."""
@@ -210,9 +306,12 @@ def _describe(exc: ValidationError) -> str:
     )
 
 
-def _statement(headline: Headline, detection: Detection, detected_at: datetime) -> Statement:
+def _statement(
+    headline: Headline, detection: Detection, story_id: str, detected_at: datetime
+) -> Statement:
     return Statement(
         headline_id=headline.id,
+        story_id=story_id,
         government=detection.government,
         topic=detection.topic,
         stance=detection.stance,
@@ -224,23 +323,3 @@ def _statement(headline: Headline, detection: Detection, detected_at: datetime) 
         published_at=headline.published_at,
         detected_at=detected_at,
     )
-
-
-async def _retrying(stage: str, call: Callable[[], Awaitable[T]]) -> T:
-    """Retry a Redis call with exponential backoff until it succeeds; one log line per outage."""
-    delay = 0.05
-    failed = False
-    while True:
-        try:
-            result = await call()
-        except RedisError as exc:
-            metrics.REDIS_ERRORS.labels(stage).inc()
-            if not failed:
-                log.error("Redis failed at %s, retrying until it answers: %s", stage, exc)
-                failed = True
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 5.0)
-            continue
-        if failed:
-            log.warning("Redis answers again at %s", stage)
-        return result

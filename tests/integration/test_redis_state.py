@@ -10,10 +10,12 @@ from typing import TypeVar
 from redis import Redis as SyncRedis
 from redis.asyncio import Redis
 
-from schemas import Alert, Speaker, Stance, Statement, Topic
+from schemas import Alert, Headline, Speaker, Stance, Statement, Topic
 from stancewire.runtime import Stack
-from streams.dedup import ExactDedup, Seen, fingerprint
+from streams.dedup import Dedup, DedupSettings
+from streams.detect import detect
 from streams.stance import OUTBOX_KEY, Outcome, StanceStore
+from streams.stories import Stories
 
 T = TypeVar("T")
 T0 = datetime(2025, 5, 2, 6, 0, tzinfo=UTC)
@@ -34,6 +36,7 @@ def statement(stance: Stance, minutes: int, headline_id: str) -> tuple[Statement
     at = T0 + timedelta(minutes=minutes)
     said = Statement(
         headline_id=headline_id,
+        story_id=headline_id,
         government="JP",
         topic=Topic.TREASURY_HOLDINGS,
         stance=stance,
@@ -125,19 +128,79 @@ def test_the_board_holds_the_current_stance_with_its_evidence(
     assert board["JP:treasury_holdings"]["evidence"] == "rules_out at 10"
 
 
-def test_exact_dedup_claims_a_text_once(stack: Stack, redis: SyncRedis) -> None:
-    async def work(client: Redis) -> list[Seen]:
-        dedup = ExactDedup(client, ttl_seconds=60)
-        text = "Japan won't use its Treasury holdings as a card"
+DEDUP = DedupSettings(exact_ttl_seconds=60, near_ttl_seconds=60, window_seconds=3600, min_bands=4)
+
+
+def news(hid: str, text: str, minutes: int = 0, source: str = "Wire") -> Headline:
+    return Headline(id=hid, text=text, source=source, published_at=T0 + timedelta(minutes=minutes))
+
+
+def test_dedup_layers_and_redelivery(stack: Stack, redis: SyncRedis) -> None:
+    will_not = (
+        "Japan has no intention of using its Treasury holdings as a negotiating tool, Kato says"
+    )
+    cases = [
+        news("a", will_not),
+        news(
+            "b",
+            "  Japan has NO intention of using its treasury holdings, "
+            "as a negotiating tool: Kato says!",
+        ),
+        news("a", will_not),  # the first headline redelivered is processed again
+        news(
+            "c",
+            "Japan has no intention of using its Treasury holdings as a negotiating tool, "
+            "Finance Minister Kato says on Sunday",
+            minutes=20,
+        ),
+        news(
+            "c",
+            "Japan has no intention of using its Treasury holdings as a negotiating tool, "
+            "Finance Minister Kato says on Sunday",
+            minutes=20,
+        ),  # a duplicate redelivered
+        news(
+            "d", "Japan will use its Treasury holdings as a negotiating tool, Kato says", minutes=30
+        ),
+        news("e", will_not.replace("Japan", "Korea").replace("Kato", "Choi"), minutes=40),
+        news("f", will_not, minutes=60 * 30),  # the same words a day later: a new event
+    ]
+
+    async def work(client: Redis) -> list[tuple[str, str]]:
+        dedup = Dedup(client, DEDUP)
+        verdicts = [await dedup.check(h, detect(h.text)) for h in cases]
+        return [(v.seen.value, v.story_id) for v in verdicts]
+
+    assert with_redis(stack, work) == [
+        ("first", "a"),
+        ("exact", "a"),
+        ("redelivery", "a"),
+        ("near", "a"),
+        ("near", "a"),
+        ("first", "d"),
+        ("first", "e"),
+        ("first", "f"),
+    ]
+    exact_keys = list(redis.scan_iter("sw:dup:*:exact:*"))
+    assert exact_keys and all(0 < redis.ttl(key) <= 60 for key in exact_keys)
+
+
+def test_story_chains_count_reports_and_outlets(stack: Stack, redis: SyncRedis) -> None:
+    async def work(client: Redis) -> list[tuple[int, int, bool, tuple[str, ...]]]:
+        stories = Stories(client, ttl_seconds=60)
+        first = await stories.link("s1", "h2", source="Kyodo", first_source="Reuters")
+        await stories.raised("s1", "JP:treasury_holdings|alert-1")
+        again = await stories.link("s1", "h2", source="Kyodo", first_source="Reuters")
+        third = await stories.link("s1", "h3", source="Reuters", first_source="Reuters")
+        fourth = await stories.link("s1", "h4", source="Jiji", first_source="Reuters")
         return [
-            await dedup.check("a", text),
-            await dedup.check("b", "  JAPAN won't use its treasury holdings, as a card! "),
-            await dedup.check("a", text),  # the same headline redelivered is not its own duplicate
-            await dedup.check("c", "Japan will use its Treasury holdings as a card"),
+            (link.reports, link.outlets, link.new_outlet, link.alert_ids)
+            for link in (first, again, third, fourth)
         ]
 
-    assert with_redis(stack, work) == [Seen.FIRST, Seen.DUPLICATE, Seen.REDELIVERY, Seen.FIRST]
-    ttl = redis.ttl(
-        f"sw:dup:exact:{{{fingerprint('japan won t use its treasury holdings as a card')}}}"
-    )
-    assert 0 < ttl <= 60
+    assert with_redis(stack, work) == [
+        (2, 2, True, ()),
+        (2, 2, False, ("JP:treasury_holdings|alert-1",)),  # a redelivery counts once
+        (3, 2, False, ("JP:treasury_holdings|alert-1",)),
+        (4, 3, True, ("JP:treasury_holdings|alert-1",)),
+    ]
