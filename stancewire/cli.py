@@ -54,6 +54,13 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("labels", type=Path, help="JSONL of {id, relevant, statements}")
     evaluate.set_defaults(run=_evaluate)
 
+    evaluate_dedup = commands.add_parser(
+        "evaluate-dedup", help="precision and recall of duplicate suppression on labelled pairs"
+    )
+    evaluate_dedup.add_argument("pairs", type=Path, help="JSONL of {id, a, b, duplicate, kind}")
+    evaluate_dedup.add_argument("--redis", help="a Redis to use (flushed!); default: embedded")
+    evaluate_dedup.set_defaults(run=_evaluate_dedup)
+
     replay = commands.add_parser("replay", help="push JSONL headlines through the real pipeline")
     replay.add_argument("file", help="JSONL file of headlines, or - for stdin")
     _connection_flags(replay)
@@ -159,6 +166,14 @@ def _evaluate(args: argparse.Namespace) -> int:
     from stancewire.evaluate import main as evaluate
 
     return evaluate(args.wire, args.labels)
+
+
+def _evaluate_dedup(args: argparse.Namespace) -> int:
+    from stancewire.dedup_eval import main as evaluate_dedup
+    from stancewire.runtime import Stack
+
+    with Stack(redis_url=args.redis or "", with_broker=False) as stack:
+        return evaluate_dedup(args.pairs, stack.redis_url)
 
 
 # --- replay and demo ----------------------------------------------------------------------

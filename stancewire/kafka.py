@@ -65,21 +65,21 @@ def producer(bootstrap: str) -> Producer:
 
 def produce_headlines(
     bootstrap: str, messages: Iterable[tuple[bytes | None, bytes]], partition: int | None = None
-) -> list[int]:
-    """Produce raw (key, value) pairs to ``headlines`` in order; returns their offsets.
+) -> list[tuple[int, int]]:
+    """Produce raw (key, value) pairs to ``headlines`` in order; returns (partition, offset)s.
 
     With ``partition`` set, every message goes to that partition, so one worker processes
     them in input order. Raises if any message is not acknowledged.
     """
     client = producer(bootstrap)
-    offsets: list[int] = []
+    offsets: list[tuple[int, int]] = []
     errors: list[str] = []
 
     def delivered(error: KafkaError | None, message: object) -> None:
         if error is not None:
             errors.append(str(error))
         else:
-            offsets.append(message.offset())  # type: ignore[attr-defined]
+            offsets.append((message.partition(), message.offset()))  # type: ignore[attr-defined]
 
     for key, value in messages:
         client.produce(
@@ -104,11 +104,14 @@ class GroupProgress:
             {"bootstrap.servers": bootstrap, "group.id": group_id, "enable.auto.commit": False}
         )
 
-    def committed(self, partition: int) -> int:
-        """The committed offset (the next one to process), or a negative value when none."""
-        tp = TopicPartition(HEADLINES.name, partition)
-        [committed] = self._consumer.committed([tp], timeout=10)
-        return int(committed.offset)
+    def passed(self, offsets: Iterable[tuple[int, int]]) -> bool:
+        """Whether the group has committed past every (partition, offset)."""
+        last: dict[int, int] = {}
+        for partition, offset in offsets:
+            last[partition] = max(offset, last.get(partition, -1))
+        wanted = [TopicPartition(HEADLINES.name, partition) for partition in sorted(last)]
+        committed = self._consumer.committed(wanted, timeout=10)
+        return all(tp.offset > last[tp.partition] for tp in committed)
 
     def close(self) -> None:
         self._consumer.close()

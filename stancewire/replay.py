@@ -41,18 +41,20 @@ def replay(
     embedded: bool,
     pace_seconds: float = 0.0,
     timeout: float = 300.0,
+    partition: int | None = REPLAY_PARTITION,
 ) -> list[Alert]:
-    """Send ``lines`` to ``headlines`` and return the alerts they caused, in order."""
+    """Send ``lines`` to ``headlines`` and return the alerts they caused, in order.
+
+    ``partition=None`` spreads the lines over the partitions by key (no order across them).
+    """
     ids = {found for line in lines if (found := headline_id(line)) is not None}
     settings = WorkerSettings(bootstrap=stack.bootstrap, redis_url=stack.redis_url)
     alerts: list[Alert] = []
     with AlertReader(stack.bootstrap, from_beginning=embedded) as reader:
-        offsets: list[int] = []
+        offsets: list[tuple[int, int]] = []
         if pace_seconds:
             for line in lines:
-                offsets += kafka.produce_headlines(
-                    stack.bootstrap, [(_key(line), line)], REPLAY_PARTITION
-                )
+                offsets += kafka.produce_headlines(stack.bootstrap, [(_key(line), line)], partition)
                 _collect(
                     reader,
                     ids,
@@ -63,15 +65,14 @@ def replay(
                 )
         else:
             offsets = kafka.produce_headlines(
-                stack.bootstrap, [(_key(line), line) for line in lines], REPLAY_PARTITION
+                stack.bootstrap, [(_key(line), line) for line in lines], partition
             )
         if offsets:
-            last = max(offsets)
             progress = kafka.GroupProgress(stack.bootstrap, settings.group_id)
 
             def drained() -> bool:
                 _collect(reader, ids, alerts, on_alert, idle_polls=1, until=None)
-                return progress.committed(REPLAY_PARTITION) > last
+                return progress.passed(offsets)
 
             try:
                 wait_until(drained, timeout, "the worker to process every headline", worker)

@@ -166,6 +166,8 @@ class Stack:
 
     bootstrap: str = ""
     redis_url: str = ""
+    with_broker: bool = True
+    """False: Redis alone (for commands that need no Kafka)."""
     children: list[Child] = field(default_factory=list)
     embedded_broker: bool = False
     _tmp: tempfile.TemporaryDirectory[str] | None = None
@@ -180,9 +182,10 @@ class Stack:
         try:
             if not self.redis_url:
                 self._start_redis()
-            if not self.bootstrap:
-                self._start_broker()
-            kafka.ensure_topics(self.bootstrap)
+            if self.with_broker:
+                if not self.bootstrap:
+                    self._start_broker()
+                kafka.ensure_topics(self.bootstrap)
         except BaseException:
             self.close()
             raise

@@ -27,6 +27,7 @@ from schemas import (
     Statement,
 )
 from schemas.settings import WorkerSettings
+from streams import metrics
 from streams.dedup import Dedup, DedupSettings
 from streams.screen import Screen
 from streams.stance import StanceStore
@@ -115,6 +116,18 @@ def create_app(settings: WorkerSettings) -> faust.App:
         async for event in stream.events():
             message = event.message
             await screen.handle(message.value, message.key, message.partition, message.offset)
+
+    assigned: set[int] = set()
+
+    @app.on_partitions_assigned.connect  # type: ignore[arg-type]
+    async def on_assigned(_app: faust.App, assignment: set[Any], **_: Any) -> None:
+        assigned.update(tp.partition for tp in assignment if tp.topic == HEADLINES.name)
+        metrics.ASSIGNED_PARTITIONS.set(len(assigned))
+
+    @app.on_partitions_revoked.connect  # type: ignore[arg-type]
+    async def on_revoked(_app: faust.App, revoked: set[Any], **_: Any) -> None:
+        assigned.difference_update(tp.partition for tp in revoked if tp.topic == HEADLINES.name)
+        metrics.ASSIGNED_PARTITIONS.set(len(assigned))
 
     async def republish(older_than_ms: int | None) -> None:
         try:

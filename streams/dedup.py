@@ -1,17 +1,26 @@
 """Duplicate suppression in Redis: exact and near duplicates, in one round trip per headline.
 
 Both layers run in one Lua script, atomic, so replicas that see the same story at once
-cannot both let it through. Every key of a headline carries one hash tag, the digest of
-its *claim*: the statements detected in it (government, topic, stance, speaker) and the
-figures it states. So a headline can only ever match one that says the same thing: "Japan
-will use" and "Japan will not use", another government, another stance, another tariff
-rate land under different tags and are never compared. Within a tag:
+cannot both let it through. Every key of a headline carries one hash tag, the digest of its
+*claim*: the statements detected in it (government, topic, stance, speaker) and, from its
+headline sentence (wire prefixes and datelines removed), the figures it states, the
+governments it names, the kinds of speaker in it, the levers it names (tariffs, export
+controls, purchases, Treasuries, lists) and its negations. Headlines with different claims
+are never compared: "Japan will use" and "Japan will not use", another government,
+another stance or speaker, another tariff rate, levies on coal versus export controls on
+tungsten, all land under different tags. Within a tag:
 
-- exact: the normalised text's fingerprint, remembered for ``exact_ttl`` seconds;
-- near: a MinHash signature in ``minhash.BANDS`` bands. The candidate story sharing the
-  most bands wins if it shares at least ``min_bands`` and was published within
-  ``window_seconds`` of this headline (a statement repeated days later is a new event;
-  the window, in event time, applies to exact copies too, so archives replay the same).
+- exact: the normalised text's fingerprint;
+- near, for a headline that carries statements: the event itself. One key per claim: the
+  same statements with the same figures and names within the window are one story, however
+  reworded ("rules out" or "has no intention of"), which is how desks count outlets;
+- near, for a headline without statements: MinHash bands of its headline sentence
+  (``streams.minhash``); the candidate sharing the most bands wins if it shares at least
+  ``min_bands``.
+
+Either way the match must be published within ``window_seconds`` of this headline, in
+event time, exact copies included (a statement repeated days later is a new event, and an
+archive replays the same as the live wire).
 
 Each fingerprint remembers which headline claimed it and what the verdict was, so a
 redelivered headline gets its first verdict again: a crash between dedup and the stance
@@ -30,10 +39,10 @@ from redis.asyncio import Redis
 
 from schemas import Headline
 from streams import minhash
-from streams.detect import Detection
+from streams.detect import Detection, entities, sentences
 
-# KEYS[1] exact key, KEYS[2..] band keys.
-# ARGV: headline id, published (ms), source, exact ttl, near ttl, min bands, window (ms)
+# KEYS[1] exact key, KEYS[2..] candidate keys (the event key, or the band keys).
+# ARGV: headline id, published (ms), source, exact ttl, near ttl, min votes, window (ms)
 _CHECK = """
 local id, published, source = ARGV[1], tonumber(ARGV[2]), ARGV[3]
 local window = tonumber(ARGV[7])
@@ -99,13 +108,50 @@ def fingerprint(text: str) -> str:
     return hashlib.blake2b(normalised.encode(), digest_size=16).hexdigest()
 
 
+_WIRE_PREFIX = re.compile(
+    r"^\s*(?:UPDATE\s*\d*|REFILE|CORRECTED|RPT|EXCLUSIVE|BREAKING|WRAPUP\s*\d*)\s*[-:]+\s*", re.I
+)
+# "TOKYO (AP) -", "MILAN, May 4 (Jiji Press) -", "OTTAWA, May 31 (Xinhua) --"
+_DATELINE = re.compile(
+    r"^\s*(?:[A-Z][A-Za-z .'-]+,\s+)?(?:[A-Z][a-z]{2,8}\.?\s+\d{1,2}\s*)?"
+    r"\([^)]{1,40}\)\s*[-\u2013\u2014]+\s*"
+)
+_NEGATION = re.compile(r"\b(?:not|no|never|without|\w+n't)\b", re.IGNORECASE)
+_LEVERS = {
+    "tariffs": r"tariff|levy|levies|dut(?:y|ies)|reciprocity|countermeasure|counter-measure",
+    "exports": r"export|rare.earth|gallium|germanium|graphite|tungsten|antimony|chip",
+    "purchases": r"purchas|buy|soybean|farm|agricultur|lng\b|energy",
+    "treasuries": r"treasur|bonds?\b|debt",
+    "lists": r"entity list|unreliable|sanction|white list|blacklist",
+}
+_LEVER_PATTERNS = {lever: re.compile(pattern, re.IGNORECASE) for lever, pattern in _LEVERS.items()}
+
+
+def headline_sentence(text: str) -> str:
+    """The first sentence, without wire prefixes ("UPDATE 1-") or a dateline."""
+    text = _DATELINE.sub("", _WIRE_PREFIX.sub("", text))
+    found = sentences(text)
+    return found[0] if found else text
+
+
 def claim(text: str, detections: Sequence[Detection]) -> str:
-    """The hash tag of a headline: what it claims (its statements) and the figures it states."""
-    statements = sorted(f"{d.government}:{d.topic}:{d.stance}:{d.speaker}" for d in detections)
-    digest = hashlib.blake2b(
-        "|".join([*statements, "#", *minhash.numbers(text)]).encode(), digest_size=8
-    )
-    return digest.hexdigest()
+    """The hash tag of a headline: what it claims, and about whom (see the module's doc)."""
+    headline = headline_sentence(text)
+    governments, speakers = entities(headline)
+    parts = [
+        *sorted(f"{d.government}:{d.topic}:{d.stance}:{d.speaker}" for d in detections),
+        "#",
+        *minhash.numbers(headline),
+        "#",
+        *sorted(governments),
+        "#",
+        *sorted(speakers),
+        "#",
+        *(lever for lever, pattern in _LEVER_PATTERNS.items() if pattern.search(headline)),
+        "#",
+        str(len(_NEGATION.findall(headline))),
+    ]
+    return hashlib.blake2b("|".join(parts).encode(), digest_size=8).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -123,10 +169,14 @@ class Dedup:
 
     async def check(self, headline: Headline, detections: Sequence[Detection]) -> Verdict:
         tag = claim(headline.text, detections)
-        keys = [
-            f"sw:dup:{{{tag}}}:exact:{fingerprint(headline.text)}",
-            *(f"sw:dup:{{{tag}}}:band:{band}" for band in minhash.signature(headline.text).bands()),
-        ]
+        keys = [f"sw:dup:{{{tag}}}:exact:{fingerprint(headline.text)}"]
+        if detections:
+            keys.append(f"sw:dup:{{{tag}}}:event")
+            min_votes = 1
+        else:
+            bands = minhash.signature(headline_sentence(headline.text)).bands()
+            keys.extend(f"sw:dup:{{{tag}}}:band:{band}" for band in bands)
+            min_votes = self._settings.min_bands
         s = self._settings
         reply = await self._check(
             keys=keys,
@@ -136,7 +186,7 @@ class Dedup:
                 headline.source,
                 s.exact_ttl_seconds,
                 s.near_ttl_seconds,
-                s.min_bands,
+                min_votes,
                 s.window_seconds * 1000,
             ],
         )

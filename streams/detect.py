@@ -582,7 +582,19 @@ _BACKGROUND = re.compile(
     r"last\s+(?:week|month|year))\b[^,;]*",
     re.IGNORECASE,
 )
-_SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'])|\s+[-\u2013\u2014:]\s+(?=[A-Z])|\n+")
+# A full stop ends a sentence unless it ends an abbreviation: "U.S.", "S. Korea", "No. 3",
+# "Sept. 4" (one fixed-width lookbehind per length, as Python's re requires).
+_SENTENCE_SPLIT = re.compile(
+    r"(?<=[.!?])(?<!\b[A-Z]\.)(?<!\b(?:No|Mr|Ms|Dr|St|vs)\.)"
+    r"(?<!\b(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Oct|Nov|Dec|Gov|Sen|Rep)\.)(?<!\bSept\.)"
+    r"\s+(?=[A-Z\"'])|\s+[-\u2013\u2014:]\s+(?=[A-Z])|\n+"
+)
+
+
+def sentences(text: str) -> list[str]:
+    """The sentences of a text (a headline and its lead), headline dashes counted as ends."""
+    return [s.strip() for s in _SENTENCE_SPLIT.split(text) if s.strip()]
+
 
 _STANCE_RANK = {Stance.RULES_OUT: 4, Stance.ACTING: 3, Stance.THREATENS: 2, Stance.OPEN: 1}
 
@@ -607,15 +619,15 @@ def detect(text: str) -> list[Detection]:
     """Every statement in ``text``, one per government, topic and speaker."""
     if _PREFILTER.search(text) is None:
         return []
-    sentences = [s.strip() for s in _SENTENCE_SPLIT.split(text) if s.strip()]
-    spans = [_government_spans(sentence) for sentence in sentences]
-    mentions = [_government_mentions(s, found) for s, found in zip(sentences, spans, strict=True)]
+    parts = sentences(text)
+    spans = [_government_spans(sentence) for sentence in parts]
+    mentions = [_government_mentions(s, found) for s, found in zip(parts, spans, strict=True)]
     text_topics = _topics(text)
     text_government = next((found[0][1] for found in mentions if found), None)
     media_piece = _MEDIA_PIECE.match(text) is not None
     best: dict[tuple[str, Topic, Speaker], Detection] = {}
     history: dict[tuple[str, Topic, Speaker], Detection] = {}
-    for sentence, sentence_spans, governments in zip(sentences, spans, mentions, strict=True):
+    for sentence, sentence_spans, governments in zip(parts, spans, mentions, strict=True):
         for detection, is_history in _sentence_statements(
             sentence,
             sentence_spans,
@@ -881,3 +893,12 @@ def _government_for(mentions: list[tuple[int, str]], position: int) -> str | Non
 def _tail(sentence: str, position: int, width: int = 48) -> str:
     """The text just before ``position``: what a ``$``-anchored look-behind pattern needs."""
     return sentence[max(0, position - width) : position]
+
+
+def entities(sentence: str) -> tuple[frozenset[str], frozenset[Speaker]]:
+    """The governments a sentence names (not as a counterpart) and the kinds of speaker in
+    it: who a story is about and who speaks in it, which tells apart stories whose words
+    are alike (``streams.dedup``) even where no statement is detected."""
+    spans = _government_spans(sentence)
+    governments = frozenset(code for _, code in _government_mentions(sentence, spans))
+    return governments, frozenset(cue.speaker for cue in _speaker_cues(sentence, spans))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 from schemas import DeadLetterReason, Speaker, Stance, Topic
 
@@ -39,6 +39,10 @@ OUTBOX_REPUBLISHED = Counter(
 )
 REDIS_ERRORS = Counter(
     "stancewire_redis_errors_total", "Redis calls that failed, by stage", ["stage"]
+)
+ASSIGNED_PARTITIONS = Gauge(
+    "stancewire_assigned_partitions",
+    "Partitions of headlines this worker consumes (0: idle replica or not yet joined)",
 )
 PROCESSING_SECONDS = Histogram(
     "stancewire_processing_seconds",

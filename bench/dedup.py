@@ -1,0 +1,86 @@
+"""Dedup checks per second against a real redis-server on loopback (the worker's own step).
+
+Detection runs before the timing (the worker does it anyway); what is timed is the Lua
+round trip with its signature: one at a time as the agent calls it, and with several in
+flight (what concurrent agents or replicas offer Redis). Also Redis memory per headline.
+Run by hand from the project's .venv:  python bench/dedup.py [--checks N] [--in-flight K]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import time
+from datetime import UTC, datetime, timedelta
+
+from redis.asyncio import Redis
+
+from schemas import Headline
+from stancewire.demo import sample_wire
+from stancewire.runtime import Stack
+from streams.dedup import Dedup, DedupSettings
+from streams.detect import Detection, detect
+
+SETTINGS = DedupSettings(
+    exact_ttl_seconds=86400, near_ttl_seconds=86400, window_seconds=86400, min_bands=4
+)
+
+
+def wire(count: int) -> list[tuple[Headline, list[Detection]]]:
+    texts = [json.loads(line)["text"] for line in sample_wire()]
+    t0 = datetime(2025, 1, 1, tzinfo=UTC)
+    items = []
+    for i in range(count):
+        # A serial number makes each headline a new story, the worst case: every band is set.
+        text = f"{texts[i % len(texts)]} (item {i})"
+        headline = Headline(
+            id=f"b-{i}", text=text, source="Bench", published_at=t0 + timedelta(seconds=i)
+        )
+        items.append((headline, detect(text)))
+    return items
+
+
+async def measure(redis_url: str, checks: int, in_flight: int) -> dict[str, float]:
+    client = Redis.from_url(redis_url, decode_responses=True, max_connections=in_flight + 4)
+    dedup = Dedup(client, SETTINGS)
+    items = wire(checks)
+    await client.flushdb()
+    started = time.perf_counter()
+    for headline, detections in items:
+        await dedup.check(headline, detections)
+    sequential = checks / (time.perf_counter() - started)
+    memory = (await client.info("memory"))["used_memory"]
+    await client.flushdb()
+    baseline = (await client.info("memory"))["used_memory"]
+
+    queue = iter(items)
+
+    async def worker() -> None:
+        for headline, detections in queue:
+            await dedup.check(headline, detections)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(in_flight)))
+    concurrent = checks / (time.perf_counter() - started)
+    await client.aclose()
+    return {
+        "checks": checks,
+        "sequential_checks_per_second": round(sequential),
+        "in_flight": in_flight,
+        "concurrent_checks_per_second": round(concurrent),
+        "redis_bytes_per_headline": round((memory - baseline) / checks),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--checks", type=int, default=20_000)
+    parser.add_argument("--in-flight", type=int, default=16)
+    args = parser.parse_args()
+    with Stack(with_broker=False) as stack:
+        print(json.dumps(asyncio.run(measure(stack.redis_url, args.checks, args.in_flight))))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,115 @@
+"""``stancewire evaluate-dedup PAIRS``: precision and recall of duplicate suppression.
+
+Each pair is run through the worker's own dedup step (the Lua script on a real Redis, the
+detector, the same settings), from empty state: headline ``a`` first, then ``b``; the pair
+is predicted a duplicate when ``b`` is suppressed. Suppressing a pair that is not one (a
+negation, another government) is the expensive error, so precision is the number to watch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import TextIO
+
+from pydantic import BaseModel, ConfigDict
+from redis.asyncio import Redis
+
+from schemas import Headline
+from schemas.settings import WorkerSettings
+from streams.dedup import Dedup, DedupSettings
+from streams.detect import detect
+
+
+class Pair(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    id: str
+    a: dict[str, str]
+    b: dict[str, str]
+    duplicate: bool
+    kind: str
+
+
+def load(path: Path) -> list[Pair]:
+    return [
+        Pair.model_validate_json(line) for line in path.read_text().splitlines() if line.strip()
+    ]
+
+
+def _headline(pair: Pair, side: str, fields: dict[str, str]) -> Headline:
+    return Headline.model_validate_json(json.dumps({"id": f"{pair.id}-{side}", **fields}))
+
+
+def agree(pair: Pair) -> bool:
+    """Whether the detector finds the same statements in both texts: only then may a pair be
+    suppressed at all (a duplicate never hides a statement)."""
+
+    def statements(text: str) -> set[tuple[str, str, str, str]]:
+        return {(d.government, d.topic, d.stance, d.speaker) for d in detect(text)}
+
+    return statements(pair.a["text"]) == statements(pair.b["text"])
+
+
+async def predict(redis_url: str, pairs: list[Pair], settings: WorkerSettings) -> list[bool]:
+    client = Redis.from_url(redis_url, decode_responses=True)
+    dedup = Dedup(
+        client,
+        DedupSettings(
+            exact_ttl_seconds=settings.dedup_ttl_seconds,
+            near_ttl_seconds=settings.near_dup_ttl_seconds,
+            window_seconds=settings.near_dup_window_seconds,
+            min_bands=settings.near_dup_min_bands,
+        ),
+    )
+    predicted = []
+    try:
+        for pair in pairs:
+            await client.flushdb()
+            first, second = _headline(pair, "a", pair.a), _headline(pair, "b", pair.b)
+            await dedup.check(first, detect(first.text))
+            predicted.append((await dedup.check(second, detect(second.text))).duplicate)
+    finally:
+        await client.aclose()
+    return predicted
+
+
+def report(pairs: list[Pair], predicted: list[bool], out: TextIO) -> tuple[float, float]:
+    """Print precision and recall overall, and the share right per kind; return (P, R)."""
+    tp = sum(1 for p, guess in zip(pairs, predicted, strict=True) if p.duplicate and guess)
+    fp = sum(1 for p, guess in zip(pairs, predicted, strict=True) if not p.duplicate and guess)
+    fn = sum(1 for p, guess in zip(pairs, predicted, strict=True) if p.duplicate and not guess)
+    precision = tp / (tp + fp) if tp + fp else 1.0
+    recall = tp / (tp + fn) if tp + fn else 1.0
+    print(f"{len(pairs)} pairs: precision {precision:.3f}, recall {recall:.3f}", file=out)
+    print(f"  suppressed {tp + fp}: {tp} duplicates, {fp} wrongly (different statements)", file=out)
+    eligible = [
+        guess for p, guess in zip(pairs, predicted, strict=True) if p.duplicate and agree(p)
+    ]
+    print(
+        f"  recall {sum(eligible) / max(len(eligible), 1):.3f} on the {len(eligible)} duplicate "
+        f"pairs whose detected statements agree (the others may not be suppressed)",
+        file=out,
+    )
+    total, right = Counter[str](), Counter[str]()
+    for pair, guess in zip(pairs, predicted, strict=True):
+        total[pair.kind] += 1
+        right[pair.kind] += guess == pair.duplicate
+    for kind in sorted(total):
+        print(f"  {kind:<18} {right[kind]:>4}/{total[kind]:<4} right", file=out)
+    wrong = [p for p, guess in zip(pairs, predicted, strict=True) if guess != p.duplicate]
+    for pair in wrong:
+        verdict = "missed" if pair.duplicate else "merged"
+        texts = f"{pair.a['text'][:70]!r} / {pair.b['text'][:70]!r}"
+        print(f"  {verdict} {pair.id} ({pair.kind}): {texts}", file=out)
+    return precision, recall
+
+
+def main(pairs_path: Path, redis_url: str, out: TextIO = sys.stdout) -> int:
+    pairs = load(pairs_path)
+    predicted = asyncio.run(predict(redis_url, pairs, WorkerSettings(redis_url=redis_url)))
+    report(pairs, predicted, out)
+    return 0
