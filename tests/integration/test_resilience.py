@@ -1,0 +1,154 @@
+"""Replicas and outages: no alert lost, none doubled."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.error import URLError
+from urllib.request import urlopen
+
+import pytest
+from redis import Redis
+
+from schemas import Alert
+from stancewire.demo import sample_wire
+from stancewire.replay import replay
+from stancewire.runtime import (
+    Child,
+    Stack,
+    free_port,
+    redis_answers,
+    redis_server_binary,
+    spawn,
+    wait_until,
+)
+from tests.integration.conftest import Pipeline
+from tests.integration.test_stories import OUTLETS, REWORDED
+from tests.integration.wire import headline, transitions, unique
+
+
+def metric(port: int, name: str) -> float:
+    """Sum of a metric's samples on a process's /metrics (0 when it does not answer yet)."""
+    try:
+        body = urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2).read().decode()
+    except (URLError, OSError):
+        return 0.0
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in body.splitlines()
+        if line.startswith(name) and not line.startswith("#")
+    )
+
+
+@pytest.fixture(scope="module")
+def replicas() -> Iterator[tuple[Stack, list[tuple[Child, int]]]]:
+    with Stack() as stack:
+        ports = [free_port(), free_port()]
+        workers = [
+            (stack.start_worker(metrics_port=port, name=f"worker-{i}"), port)
+            for i, port in enumerate(ports)
+        ]
+        yield stack, workers
+
+
+def test_two_replicas_dedup_one_wire_without_double_alerts(
+    replicas: tuple[Stack, list[tuple[Child, int]]],
+) -> None:
+    stack, workers = replicas
+    ports = [port for _, port in workers]
+    wait_until(
+        lambda: (
+            [metric(p, "stancewire_assigned_partitions") for p in ports] in ([2, 2], [1, 3], [3, 1])
+        ),
+        60,
+        "both replicas to share the four partitions of headlines",
+    )
+    story = [
+        headline(text, f"2025-05-04T03:{10 + i:02d}:00+00:00", id=unique("jp"), source=source)
+        for i, (text, source) in enumerate(zip(REWORDED, OUTLETS, strict=True))
+    ]
+    copies = [  # the first report, syndicated word for word by three more outlets
+        headline(
+            REWORDED[0],
+            f"2025-05-04T03:{20 + i:02d}:00+00:00",
+            id=unique("jp"),
+            source=f"Syndicator {i}",
+        )
+        for i in range(3)
+    ]
+    china = [
+        headline(
+            "China imposes export controls on seven rare earth elements in retaliation for US tariffs",
+            f"2025-04-04T10:{i:02d}:00+00:00",
+            id=unique("cn"),
+            source=source,
+        )
+        for i, source in enumerate(["Reuters", "AP", "AFP", "Xinhua"])
+    ]
+    lines = story + copies + china
+    alerts = replay(
+        stack, lines, lambda _: None, worker=workers[0][0], embedded=True, partition=None
+    )
+    assert sorted((a.government, a.to.value) for a in alerts) == [
+        ("CN", "acting"),
+        ("JP", "rules_out"),
+    ]
+    assert all(metric(port, "stancewire_headlines_total") > 0 for port in ports), (
+        "a replica sat idle"
+    )
+    assert (
+        sum(metric(port, 'stancewire_duplicates_total{layer="exact"}') for port in ports) >= 3 + 3
+    )
+
+
+def test_redis_stopped_and_restarted_mid_replay(
+    pipeline: Pipeline, redis: Redis, tmp_path: Path
+) -> None:
+    wire = sample_wire()
+    expected = transitions(
+        replay(pipeline.stack, wire, lambda _: None, worker=pipeline.worker, embedded=True)
+    )
+    assert len(expected) > 5
+
+    port = free_port()
+    argv = [
+        redis_server_binary(), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+        "--appendonly", "yes", "--appendfsync", "always", "--dir", str(tmp_path),
+    ]  # fmt: skip
+    url = f"redis://127.0.0.1:{port}/0"
+
+    def start_redis() -> Child:
+        child = spawn("persistent-redis", argv, tmp_path)
+        wait_until(lambda: redis_answers(url), 30, "redis-server to answer", child)
+        return child
+
+    server = start_redis()
+    with Stack(redis_url=url) as stack:
+        metrics_port = free_port()
+        worker = stack.start_worker(metrics_port=metrics_port)
+        seen: list[Alert] = []
+        result: list[list[Alert]] = []
+        replaying = threading.Thread(
+            target=lambda: result.append(
+                replay(stack, wire, seen.append, worker=worker, embedded=True, pace_seconds=0.05)
+            )
+        )
+        replaying.start()
+        try:
+            wait_until(lambda: len(seen) >= 2, 120, "the first alerts")
+            server.process.send_signal(signal.SIGTERM)
+            server.process.wait(30)
+            wait_until(
+                lambda: metric(metrics_port, "stancewire_redis_errors_total") > 0,
+                60,
+                "the worker to notice that Redis is down",
+                worker,
+            )
+            server = start_redis()
+        finally:
+            replaying.join(300)
+            server.stop()
+    assert result, "the replay did not finish"
+    assert transitions(result[0]) == expected
