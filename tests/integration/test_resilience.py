@@ -80,7 +80,8 @@ def test_two_replicas_dedup_one_wire_without_double_alerts(
     ]
     china = [
         headline(
-            "China imposes export controls on seven rare earth elements in retaliation for US tariffs",
+            "China imposes export controls on seven rare earth elements "
+            "in retaliation for US tariffs",
             f"2025-04-04T10:{i:02d}:00+00:00",
             id=unique("cn"),
             source=source,
