@@ -1,4 +1,4 @@
-"""Reading alerts from Kafka, and the filters desks subscribe with.
+"""Reading alerts from Kafka.
 
 The reader assigns itself every partition of ``alerts`` instead of joining a consumer
 group: each reader sees every alert, and it starts at once (a group join takes seconds).
@@ -13,30 +13,11 @@ import logging
 from collections.abc import Iterator
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 
-from schemas import ALERTS, Alert, Stance, Topic
+from schemas import ALERTS, Alert
 
 log = logging.getLogger(__name__)
-
-
-class AlertFilter(BaseModel):
-    """Which alerts a desk wants; an empty set means any."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    governments: frozenset[str] = frozenset()
-    topics: frozenset[Topic] = frozenset()
-    stances: frozenset[Stance] = frozenset()
-    min_confidence: float = Field(0.0, ge=0.0, le=1.0)
-
-    def matches(self, alert: Alert) -> bool:
-        return (
-            (not self.governments or alert.government in self.governments)
-            and (not self.topics or alert.topic in self.topics)
-            and (not self.stances or alert.to in self.stances)
-            and alert.confidence >= self.min_confidence
-        )
 
 
 class AlertReader:

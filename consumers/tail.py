@@ -5,8 +5,9 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
-from consumers.alerts import AlertFilter, AlertReader
+from consumers.alerts import AlertReader
 from schemas import Alert
+from schemas.desks import AlertFilter
 
 
 def describe(alert: Alert) -> str:

@@ -19,6 +19,42 @@ class ConnectionSettings(BaseSettings):
     redis_url: str = Field("redis://127.0.0.1:6379/0", description="Redis URL")
 
 
+class GatewaySettings(ConnectionSettings):
+    """The HTTP gateway (``stancewire gateway``): SSE, REST, the stance board."""
+
+    host: str = Field("127.0.0.1", description="Address the gateway listens on")
+    port: int = Field(8000, ge=0, le=65535)
+    metrics_port: int = Field(9101, ge=0, le=65535, description="0 disables /metrics")
+    metrics_host: str = Field("127.0.0.1", description="Address /metrics listens on")
+    tokens_file: str | None = Field(
+        None, description='Desks and their hashed tokens, JSON {"desks": [...]}'
+    )
+    tokens_json: str | None = Field(
+        None, description="The same as tokens_file, inline (STANCEWIRE_TOKENS_JSON)"
+    )
+    fetch_wait_seconds: float = Field(
+        0.01, gt=0, le=1.0, description="Fetch wait of the alert readers (see the worker's)"
+    )
+    keepalive_seconds: float = Field(
+        15.0, gt=0, description="Comment lines sent on an idle SSE stream, so proxies keep it"
+    )
+
+
+class DispatcherSettings(ConnectionSettings):
+    """The webhook dispatcher (``stancewire dispatcher``)."""
+
+    metrics_port: int = Field(9102, ge=0, le=65535, description="0 disables /metrics")
+    metrics_host: str = Field("127.0.0.1", description="Address /metrics listens on")
+    subscriptions_file: str | None = Field(
+        None, description='Subscriptions loaded at start, JSON {"subscriptions": [...]}'
+    )
+    group_id: str = Field("stancewire-dispatcher", description="Kafka consumer group")
+    timeout_seconds: float = Field(5.0, gt=0, description="Per POST")
+    max_attempts: int = Field(8, ge=1, description="Then the delivery is dead-lettered")
+    backoff_seconds: float = Field(0.5, gt=0, description="First retry delay; doubles, jittered")
+    max_backoff_seconds: float = Field(60.0, gt=0)
+
+
 class WorkerSettings(ConnectionSettings):
     """The stream worker (``stancewire worker``)."""
 

@@ -11,10 +11,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from consumers.alerts import AlertFilter
 from consumers.tail import tail
 from schemas import Stance, Topic
-from schemas.settings import ConnectionSettings, WorkerSettings
+from schemas.desks import AlertFilter
+from schemas.settings import (
+    ConnectionSettings,
+    DispatcherSettings,
+    GatewaySettings,
+    WorkerSettings,
+)
 from stancewire import __version__
 
 
@@ -82,6 +87,20 @@ def _parser() -> argparse.ArgumentParser:
     _connection_flags(worker)
     worker.add_argument("--metrics-port", type=int, default=None, help="port of /metrics (0: off)")
     worker.set_defaults(run=_worker)
+
+    gateway = commands.add_parser("gateway", help="SSE, REST and the live stance board for desks")
+    _connection_flags(gateway)
+    gateway.add_argument("--host", default=None, help="listen address (default 127.0.0.1)")
+    gateway.add_argument("--port", type=int, default=None, help="listen port (default 8000)")
+    gateway.add_argument("--metrics-port", type=int, default=None, help="port of /metrics (0: off)")
+    gateway.add_argument("--tokens", default=None, help="desks and hashed tokens (JSON file)")
+    gateway.set_defaults(run=_gateway)
+
+    dispatcher = commands.add_parser("dispatcher", help="signed webhooks to subscribed desks")
+    _connection_flags(dispatcher)
+    dispatcher.add_argument("--metrics-port", type=int, default=None, help="port of /metrics")
+    dispatcher.add_argument("--subscriptions", default=None, help="subscriptions (JSON file)")
+    dispatcher.set_defaults(run=_dispatcher)
 
     ingest = commands.add_parser("ingest", help="bring headlines into Kafka")
     sources = ingest.add_subparsers(required=True, metavar="SOURCE")
@@ -233,6 +252,28 @@ def _worker(args: argparse.Namespace) -> int:
     worker = faust.Worker(app, loglevel="WARNING", quiet=True)
     worker.execute_from_commandline()
     return 0
+
+
+def _gateway(args: argparse.Namespace) -> int:
+    from consumers.gateway import main as gateway
+
+    overrides = _overrides(args)
+    given = {"host": args.host, "port": args.port, "metrics_port": args.metrics_port}
+    overrides |= {name: value for name, value in given.items() if value is not None}
+    if args.tokens is not None:
+        overrides["tokens_file"] = args.tokens
+    return gateway(GatewaySettings(**overrides))
+
+
+def _dispatcher(args: argparse.Namespace) -> int:
+    from consumers.dispatcher import main as dispatcher
+
+    overrides = _overrides(args)
+    if args.metrics_port is not None:
+        overrides["metrics_port"] = args.metrics_port
+    if args.subscriptions is not None:
+        overrides["subscriptions_file"] = args.subscriptions
+    return dispatcher(DispatcherSettings(**overrides))
 
 
 # --- ingest and tail ----------------------------------------------------------------------

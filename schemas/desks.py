@@ -1,0 +1,99 @@
+"""Desks and what they may see: bearer tokens (stored hashed), scopes, webhook subscriptions."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Annotated
+
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints
+
+from schemas.messages import Alert, Stance, Topic
+
+
+class Scope(BaseModel):
+    """Which governments and topics a desk may see; empty means all."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    governments: frozenset[str] = frozenset()
+    topics: frozenset[Topic] = frozenset()
+
+    def allows(self, government: str, topic: Topic) -> bool:
+        return (not self.governments or government in self.governments) and (
+            not self.topics or topic in self.topics
+        )
+
+    def covers(self, other: Scope) -> bool:
+        """Whether everything ``other`` allows is allowed here too."""
+        governments = not self.governments or (
+            bool(other.governments) and other.governments <= self.governments
+        )
+        topics = not self.topics or (bool(other.topics) and other.topics <= self.topics)
+        return governments and topics
+
+
+class Desk(BaseModel):
+    """One desk's entry in the tokens file: its name, the SHA-256 of its token, its scope."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    desk: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
+    token_sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+    scope: Scope = Scope()
+
+    @staticmethod
+    def hash_token(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Desks(BaseModel):
+    """The tokens file (JSON, ``{"desks": [...]}``); in a cluster, a mounted Secret."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    desks: tuple[Desk, ...] = ()
+
+    def by_token(self, token: str) -> Desk | None:
+        digest = Desk.hash_token(token)
+        return next((desk for desk in self.desks if desk.token_sha256 == digest), None)
+
+
+class AlertFilter(BaseModel):
+    """Which alerts a desk wants (a stream, a tail, a subscription); an empty set means any."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    governments: frozenset[str] = frozenset()
+    topics: frozenset[Topic] = frozenset()
+    stances: frozenset[Stance] = frozenset()
+    min_confidence: float = Field(0.0, ge=0.0, le=1.0)
+
+    def matches(self, alert: Alert) -> bool:
+        return (
+            (not self.governments or alert.government in self.governments)
+            and (not self.topics or alert.topic in self.topics)
+            and (not self.stances or alert.to in self.stances)
+            and alert.confidence >= self.min_confidence
+        )
+
+
+Secret = Annotated[str, StringConstraints(min_length=16, max_length=256)]
+
+
+class SubscriptionRequest(BaseModel):
+    """What a desk sends to create a webhook subscription."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    url: AnyHttpUrl
+    secrets: Annotated[tuple[Secret, ...], Field(min_length=1, max_length=2)]
+    """Signing secrets: two during a rollover (each POST is signed with every one)."""
+    filter: AlertFilter = AlertFilter()
+    description: str = ""
+
+
+class Subscription(SubscriptionRequest):
+    """A webhook subscription: where to POST which alerts, signed with which secrets."""
+
+    id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
+    desk: str
