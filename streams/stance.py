@@ -9,7 +9,6 @@ entry, and entries a crash left behind are published again by ``pending``/``ackn
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import cast
@@ -17,9 +16,7 @@ from typing import cast
 from redis.asyncio import Redis
 
 from schemas import Alert, Stance, Statement
-
-CURRENT_KEY = "sw:{sw:stance}:current"
-OUTBOX_KEY = "sw:{sw:stance}:outbox"
+from schemas.state import CURRENT_STANCES_KEY, OUTBOX_KEY, StanceState
 
 # ARGV: field, new stance, event time (ms), new state (JSON), alert draft (JSON, from=null)
 _COMPARE_AND_SET = """
@@ -63,23 +60,23 @@ class StanceStore:
     async def apply(self, statement: Statement, draft: Alert) -> Transition:
         """Move ``statement``'s stance key to its stance unless it is unchanged or older."""
         since_ms = int(statement.published_at.timestamp() * 1000)
-        state = {
-            "stance": statement.stance.value,
-            "since_ms": since_ms,
-            "since": statement.published_at.isoformat(),
-            "headline_id": statement.headline_id,
-            "alert_id": draft.alert_id,
-            "evidence": statement.evidence,
-            "source": statement.source,
-            "confidence": statement.confidence,
-        }
+        state = StanceState(
+            stance=statement.stance,
+            since_ms=since_ms,
+            since=statement.published_at,
+            headline_id=statement.headline_id,
+            alert_id=draft.alert_id,
+            evidence=statement.evidence,
+            source=statement.source,
+            confidence=statement.confidence,
+        )
         reply = await self._compare_and_set(
-            keys=[CURRENT_KEY, OUTBOX_KEY],
+            keys=[CURRENT_STANCES_KEY, OUTBOX_KEY],
             args=[
                 statement.stance_key,
                 statement.stance.value,
                 since_ms,
-                json.dumps(state),
+                state.model_dump_json(),
                 draft.to_json(),
             ],
         )
@@ -108,10 +105,10 @@ class StanceStore:
     async def acknowledge(self, entry_id: str) -> None:
         await self._redis.xdel(OUTBOX_KEY, entry_id)
 
-    async def current(self) -> dict[str, dict[str, object]]:
+    async def current(self) -> dict[str, StanceState]:
         """The stance board: ``GOVERNMENT:topic`` -> its current state."""
-        raw = cast(dict[str, str], await self._redis.hgetall(CURRENT_KEY))
-        return {key: json.loads(value) for key, value in raw.items()}
+        raw = cast(dict[str, str], await self._redis.hgetall(CURRENT_STANCES_KEY))
+        return {key: StanceState.model_validate_json(value) for key, value in raw.items()}
 
 
 def _with_previous(draft: Alert, previous: str) -> Alert:

@@ -10,9 +10,9 @@ from urllib.request import urlopen
 from redis import Redis
 
 from schemas import ALERTS, DEAD_LETTERS, STATEMENTS, Alert, DeadLetter, Statement
+from schemas.state import OUTBOX_KEY
 from stancewire.replay import replay
 from stancewire.runtime import wait_until
-from streams.stance import OUTBOX_KEY
 from tests.integration.conftest import Pipeline
 from tests.integration.wire import headline, read_topic, transitions, unique
 

@@ -11,10 +11,11 @@ from redis import Redis as SyncRedis
 from redis.asyncio import Redis
 
 from schemas import Alert, Headline, Speaker, Stance, Statement, Topic
+from schemas.state import OUTBOX_KEY, StanceState
 from stancewire.runtime import Stack
 from streams.dedup import Dedup, DedupSettings
 from streams.detect import detect
-from streams.stance import OUTBOX_KEY, Outcome, StanceStore
+from streams.stance import Outcome, StanceStore
 from streams.stories import Stories
 
 T = TypeVar("T")
@@ -116,16 +117,16 @@ def test_outbox_entries_wait_until_acknowledged(stack: Stack, redis: SyncRedis) 
 def test_the_board_holds_the_current_stance_with_its_evidence(
     stack: Stack, redis: SyncRedis
 ) -> None:
-    async def work(client: Redis) -> dict[str, dict[str, object]]:
+    async def work(client: Redis) -> dict[str, StanceState]:
         store = StanceStore(client)
         await store.apply(*statement(Stance.OPEN, 0, "h1"))
         await store.apply(*statement(Stance.RULES_OUT, 10, "h2"))
         return await store.current()
 
     board = with_redis(stack, work)
-    assert board["JP:treasury_holdings"]["stance"] == "rules_out"
-    assert board["JP:treasury_holdings"]["headline_id"] == "h2"
-    assert board["JP:treasury_holdings"]["evidence"] == "rules_out at 10"
+    assert board["JP:treasury_holdings"].stance == "rules_out"
+    assert board["JP:treasury_holdings"].headline_id == "h2"
+    assert board["JP:treasury_holdings"].evidence == "rules_out at 10"
 
 
 DEDUP = DedupSettings(exact_ttl_seconds=60, near_ttl_seconds=60, window_seconds=3600, min_bands=4)

@@ -1,0 +1,31 @@
+"""Shared state in Redis that more than one process reads: its keys and its shape.
+
+The worker writes the current stance of every ``GOVERNMENT:topic`` (``streams.stance``);
+the gateway reads it for the stance board. Keys carry hash tags for Redis Cluster.
+"""
+
+from __future__ import annotations
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from schemas.messages import Stance
+
+CURRENT_STANCES_KEY = "sw:{sw:stance}:current"
+"""Hash: ``GOVERNMENT:topic`` -> StanceState JSON."""
+OUTBOX_KEY = "sw:{sw:stance}:outbox"
+"""Stream of alerts written with a stance change and deleted once published."""
+
+
+class StanceState(BaseModel):
+    """A government's current stance on one lever, with the statement that set it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    stance: Stance
+    since_ms: int
+    since: AwareDatetime
+    headline_id: str
+    alert_id: str
+    evidence: str
+    source: str
+    confidence: float = Field(ge=0.0, le=1.0)
