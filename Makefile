@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 .PHONY: setup demo test lint constraints clean
 
 setup: $(STAMP)
-	@bash scripts/ensure-redis-server
+	@bash scripts/ensure-system-packages
 
 $(STAMP): constraints.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)

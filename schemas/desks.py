@@ -23,13 +23,12 @@ class Scope(BaseModel):
             not self.topics or topic in self.topics
         )
 
-    def covers(self, other: Scope) -> bool:
-        """Whether everything ``other`` allows is allowed here too."""
-        governments = not self.governments or (
-            bool(other.governments) and other.governments <= self.governments
-        )
-        topics = not self.topics or (bool(other.topics) and other.topics <= self.topics)
-        return governments and topics
+    def outside(self, governments: frozenset[str], topics: frozenset[Topic]) -> list[str]:
+        """Which of the named governments and topics this scope does not allow."""
+        return sorted(
+            [*(governments - self.governments if self.governments else ()),
+             *(t.value for t in (topics - self.topics if self.topics else ()))]
+        )  # fmt: skip
 
 
 class Desk(BaseModel):

@@ -52,7 +52,26 @@ class DispatcherSettings(ConnectionSettings):
     timeout_seconds: float = Field(5.0, gt=0, description="Per POST")
     max_attempts: int = Field(8, ge=1, description="Then the delivery is dead-lettered")
     backoff_seconds: float = Field(0.5, gt=0, description="First retry delay; doubles, jittered")
-    max_backoff_seconds: float = Field(60.0, gt=0)
+    max_backoff_seconds: float = Field(
+        60.0, gt=0, description="Longest wait between two attempts (Retry-After included)"
+    )
+    fetch_wait_seconds: float = Field(
+        0.01, gt=0, le=1.0, description="Fetch wait of the alerts consumer (see the worker's)"
+    )
+    session_timeout_seconds: float = Field(
+        6.0, gt=0, description="Consumer session timeout; a group join takes about half of it"
+    )
+    lease_seconds: float = Field(
+        10.0, gt=0, description="Lease on a subscription's queue: one replica delivers it"
+    )
+    reload_seconds: float = Field(
+        2.0, gt=0, description="How often subscriptions are reloaded from Redis"
+    )
+    seen_ttl_seconds: int = Field(
+        7 * 24 * 3600,
+        gt=0,
+        description="How long an alert id is remembered per subscription (no second enqueue)",
+    )
 
 
 class WorkerSettings(ConnectionSettings):

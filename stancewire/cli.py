@@ -81,6 +81,8 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--once", action="store_true", help="exit when the sample wire is drained")
     demo.add_argument("--metrics-port", type=int, default=9100, help="the worker's /metrics port")
     demo.add_argument("--pace", type=float, default=0.15, help="seconds between sample headlines")
+    demo.add_argument("--port", type=int, default=8000, help="the gateway's port (board at /)")
+    demo.add_argument("--token", default=None, help="the desk token (printed when generated)")
     demo.set_defaults(run=_demo)
 
     worker = commands.add_parser("worker", help="the stream worker (Faust)")
@@ -88,19 +90,7 @@ def _parser() -> argparse.ArgumentParser:
     worker.add_argument("--metrics-port", type=int, default=None, help="port of /metrics (0: off)")
     worker.set_defaults(run=_worker)
 
-    gateway = commands.add_parser("gateway", help="SSE, REST and the live stance board for desks")
-    _connection_flags(gateway)
-    gateway.add_argument("--host", default=None, help="listen address (default 127.0.0.1)")
-    gateway.add_argument("--port", type=int, default=None, help="listen port (default 8000)")
-    gateway.add_argument("--metrics-port", type=int, default=None, help="port of /metrics (0: off)")
-    gateway.add_argument("--tokens", default=None, help="desks and hashed tokens (JSON file)")
-    gateway.set_defaults(run=_gateway)
-
-    dispatcher = commands.add_parser("dispatcher", help="signed webhooks to subscribed desks")
-    _connection_flags(dispatcher)
-    dispatcher.add_argument("--metrics-port", type=int, default=None, help="port of /metrics")
-    dispatcher.add_argument("--subscriptions", default=None, help="subscriptions (JSON file)")
-    dispatcher.set_defaults(run=_dispatcher)
+    _service_commands(commands)
 
     ingest = commands.add_parser("ingest", help="bring headlines into Kafka")
     sources = ingest.add_subparsers(required=True, metavar="SOURCE")
@@ -124,6 +114,23 @@ def _parser() -> argparse.ArgumentParser:
     tail_parser.add_argument("--limit", type=int, default=None, help="exit after N alerts")
     tail_parser.set_defaults(run=_tail)
     return parser
+
+
+def _service_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """The long-running processes desks are served by."""
+    gateway = commands.add_parser("gateway", help="SSE, REST and the live stance board for desks")
+    _connection_flags(gateway)
+    gateway.add_argument("--host", default=None, help="listen address (default 127.0.0.1)")
+    gateway.add_argument("--port", type=int, default=None, help="listen port (default 8000)")
+    gateway.add_argument("--metrics-port", type=int, default=None, help="port of /metrics (0: off)")
+    gateway.add_argument("--tokens", default=None, help="desks and hashed tokens (JSON file)")
+    gateway.set_defaults(run=_gateway)
+
+    dispatcher = commands.add_parser("dispatcher", help="signed webhooks to subscribed desks")
+    _connection_flags(dispatcher)
+    dispatcher.add_argument("--metrics-port", type=int, default=None, help="port of /metrics")
+    dispatcher.add_argument("--subscriptions", default=None, help="subscriptions (JSON file)")
+    dispatcher.set_defaults(run=_dispatcher)
 
 
 def _connection_flags(parser: argparse.ArgumentParser) -> None:
@@ -226,7 +233,13 @@ def _replay(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from stancewire.demo import run_demo
 
-    return run_demo(once=args.once, metrics_port=args.metrics_port, pace_seconds=args.pace)
+    return run_demo(
+        once=args.once,
+        metrics_port=args.metrics_port,
+        pace_seconds=args.pace,
+        port=args.port,
+        token=args.token,
+    )
 
 
 # --- worker -------------------------------------------------------------------------------

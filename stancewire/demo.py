@@ -1,12 +1,14 @@
 """``stancewire demo``: the main job on the embedded default, shown as it happens.
 
-Starts the broker and Redis on loopback and a worker, replays the bundled sample wire at a
-readable pace, prints each alert as it fires, and keeps the pipeline (and the worker's
-/metrics) up until Ctrl-C; with ``--once`` it exits when the wire is drained.
+Starts the broker and Redis on loopback, a worker and the gateway (with one desk token for
+the session), replays the bundled sample wire at a readable pace, prints each alert as it
+fires, and keeps everything up (the board at ``/``, the worker's /metrics) until Ctrl-C;
+with ``--once`` it exits when the wire is drained.
 """
 
 from __future__ import annotations
 
+import secrets
 import signal
 from importlib import resources
 
@@ -15,6 +17,7 @@ from rich.panel import Panel
 from rich.text import Text
 
 from schemas import Alert
+from schemas.desks import Desk, Desks
 from stancewire.replay import replay
 from stancewire.runtime import RuntimeFailure, Stack, wait_until
 
@@ -51,16 +54,24 @@ def _show(console: Console, alert: Alert) -> None:
     console.print(Panel(body, title=title, title_align="left", expand=False))
 
 
-def run_demo(*, once: bool, metrics_port: int, pace_seconds: float) -> int:
+def run_demo(
+    *, once: bool, metrics_port: int, pace_seconds: float, port: int, token: str | None
+) -> int:
     console = Console()
     wire = sample_wire()
+    token = token or secrets.token_urlsafe(18)
+    desks = Desks(desks=(Desk(desk="demo", token_sha256=Desk.hash_token(token)),))
     try:
-        console.print("starting the broker, Redis and a worker on loopback ...")
+        console.print("starting the broker, Redis, a worker and the gateway on loopback ...")
         with Stack() as stack:
             worker = stack.start_worker(metrics_port=metrics_port)
+            stack.start_gateway(port, desks.model_dump_json())
             console.print(
-                f"[bold]stancewire demo[/]: broker {stack.bootstrap}, Redis {stack.redis_url}, "
-                f"worker metrics http://127.0.0.1:{metrics_port}/metrics"
+                f"[bold]stancewire demo[/]: broker {stack.bootstrap}, Redis {stack.redis_url}\n"
+                f"  stance board  http://127.0.0.1:{port}/#token={token}\n"
+                f"  desk token    {token}  (curl -H 'Authorization: Bearer {token}' "
+                f"http://127.0.0.1:{port}/v1/stances)\n"
+                f"  worker        http://127.0.0.1:{metrics_port}/metrics"
             )
             console.print(f"replaying {len(wire)} sample headlines from several outlets ...")
             alerts = replay(

@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -258,32 +259,56 @@ class Stack:
         self.redis_url = f"redis://127.0.0.1:{port}/0"
         wait_until(lambda: redis_answers(self.redis_url), 30, "redis-server to answer", child)
 
+    def start(
+        self, command: str, *args: str, name: str, env: dict[str, str] | None = None
+    ) -> Child:
+        """A ``stancewire COMMAND`` process on this stack (``env`` adds ``STANCEWIRE_*``
+        settings to the inherited environment); callers wait for what they need from it."""
+        child = spawn(
+            name,
+            [sys.executable, "-m", "stancewire", command, "--bootstrap", self.bootstrap,
+             "--redis", self.redis_url, *args],
+            self.log_dir,
+            env={**os.environ, **(env or {})},
+        )  # fmt: skip
+        self.children.append(child)
+        return child
+
     def start_worker(
         self, metrics_port: int = 0, name: str = "worker", env: dict[str, str] | None = None
     ) -> Child:
-        """A ``stancewire worker`` process on this stack; callers wait for what they need.
-
-        ``env`` adds ``STANCEWIRE_*`` settings to the inherited environment. On the embedded
-        broker, which does not wake a waiting fetch, the worker polls every 10 ms unless told
-        otherwise (measured: 15 ms p50 headline to alert, 7% of a core when idle).
-        """
+        """A worker. On the embedded broker, which does not wake a waiting fetch, it polls
+        every 10 ms unless told otherwise (measured: 15 ms p50 headline to alert, 7% of a
+        core when idle)."""
         defaults = {"STANCEWIRE_FETCH_WAIT_SECONDS": "0.01"} if self.embedded_broker else {}
-        child = spawn(
-            name,
-            [
-                sys.executable,
-                "-m",
-                "stancewire",
-                "worker",
-                "--bootstrap",
-                self.bootstrap,
-                "--redis",
-                self.redis_url,
-                "--metrics-port",
-                str(metrics_port),
-            ],
-            self.log_dir,
+        return self.start(
+            "worker",
+            "--metrics-port",
+            str(metrics_port),
+            name=name,
             env={**defaults, **os.environ, **(env or {})},
         )
-        self.children.append(child)
+
+    def start_gateway(
+        self, port: int, tokens_json: str, metrics_port: int = 0, name: str = "gateway"
+    ) -> Child:
+        """A gateway serving the desks in ``tokens_json``, ready (history read) on return."""
+        child = self.start(
+            "gateway",
+            "--port",
+            str(port),
+            "--metrics-port",
+            str(metrics_port),
+            name=name,
+            env={"STANCEWIRE_TOKENS_JSON": tokens_json},
+        )
+        wait_until(lambda: _http_ok(f"http://127.0.0.1:{port}/readyz"), 60, "the gateway", child)
         return child
+
+
+def _http_ok(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1) as response:
+            return bool(response.status == 200)
+    except OSError:
+        return False

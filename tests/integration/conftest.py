@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import httpx
 import pytest
 from redis import Redis
 
+from schemas.desks import Desk, Desks, Scope
 from stancewire.runtime import Child, Stack, free_port
 
 pytestmark = pytest.mark.integration
@@ -44,3 +46,33 @@ def redis(stack: Stack) -> Iterator[Redis]:
     client.flushdb()
     yield client
     client.close()
+
+
+MACRO, TOKYO = "macro-desk-token-0001", "tokyo-desk-token-0001"
+
+
+@dataclass(frozen=True)
+class Gateway:
+    url: str
+    pipeline: Pipeline
+
+    def get(self, path: str, token: str | None = MACRO, **kwargs: object) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return httpx.get(f"{self.url}{path}", headers=headers, timeout=10, **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def gateway(pipeline: Pipeline) -> Gateway:
+    desks = Desks(
+        desks=(
+            Desk(desk="macro", token_sha256=Desk.hash_token(MACRO)),
+            Desk(
+                desk="tokyo",
+                token_sha256=Desk.hash_token(TOKYO),
+                scope=Scope(governments=frozenset({"JP"})),
+            ),
+        )
+    )
+    port = free_port()
+    pipeline.stack.start_gateway(port, desks.model_dump_json())
+    return Gateway(f"http://127.0.0.1:{port}", pipeline)

@@ -106,14 +106,32 @@ def test_ingest_and_tail_against_a_running_pipeline(pipeline: Pipeline, tmp_path
 
 
 def test_demo_once_shows_the_japan_alert() -> None:
-    done = stancewire("demo", "--once", "--pace", "0", "--metrics-port", str(free_port()))
+    done = stancewire(
+        "demo",
+        "--once",
+        "--pace",
+        "0",
+        "--metrics-port",
+        str(free_port()),
+        "--port",
+        str(free_port()),
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "JP / treasury_holdings: open -> rules_out" in done.stdout
 
 
 def _demo_with_children() -> tuple[subprocess.Popen[str], list[psutil.Process]]:
     demo = subprocess.Popen(
-        [*STANCEWIRE, "demo", "--pace", "0", "--metrics-port", str(free_port())],
+        [
+            *STANCEWIRE,
+            "demo",
+            "--pace",
+            "0",
+            "--metrics-port",
+            str(free_port()),
+            "--port",
+            str(free_port()),
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
