@@ -17,7 +17,6 @@ from importlib import resources
 from typing import Any, cast
 
 import uvicorn
-from prometheus_client import start_http_server
 from pydantic import ValidationError
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -296,27 +295,39 @@ class Gateway:
 
     def app(self) -> Starlette:
         g = self.guarded
+        get, post, delete = ["GET"], ["POST"], ["DELETE"]
+        table: list[tuple[str, Handler, list[str]]] = [
+            ("/", self.board_page, get),
+            ("/openapi.json", self.openapi, get),
+            ("/healthz", self.healthz, get),
+            ("/readyz", self.readyz, get),
+            ("/v1/session", g(self.open_session), post),
+            ("/v1/session", self.close_session, delete),
+            ("/v1/alerts/stream", g(self.stream), get),
+            ("/v1/alerts/{alert_id}", g(self.alert), get),
+            ("/v1/stances", g(self.stances), get),
+            ("/v1/stances/{government}/{topic}", g(self.stance_history), get),
+            ("/v1/subscriptions", g(self.list_subscriptions), get),
+            ("/v1/subscriptions", g(self.add_subscription), post),
+            ("/v1/subscriptions/{subscription_id}", g(self.get_subscription), get),
+            ("/v1/subscriptions/{subscription_id}", g(self.delete_subscription), delete),
+        ]
         routes = [
-            Route("/", self.board_page),
-            Route("/openapi.json", self.openapi),
-            Route("/healthz", self.healthz),
-            Route("/readyz", self.readyz),
-            Route("/v1/session", g(self.open_session), methods=["POST"]),
-            Route("/v1/session", self.close_session, methods=["DELETE"]),
-            Route("/v1/alerts/stream", g(self.stream)),
-            Route("/v1/alerts/{alert_id}", g(self.alert)),
-            Route("/v1/stances", g(self.stances)),
-            Route("/v1/stances/{government}/{topic}", g(self.stance_history)),
-            Route("/v1/subscriptions", g(self.list_subscriptions)),
-            Route("/v1/subscriptions", g(self.add_subscription), methods=["POST"]),
-            Route("/v1/subscriptions/{subscription_id}", g(self.get_subscription)),
-            Route(
-                "/v1/subscriptions/{subscription_id}",
-                g(self.delete_subscription),
-                methods=["DELETE"],
-            ),
+            Route(path, _counted(path, handler), methods=methods)
+            for path, handler, methods in table
         ]
         return Starlette(routes=routes, lifespan=self.lifespan)
+
+
+def _counted(route: str, handler: Handler) -> Handler:
+    """Count answers by route template (bounded), never by the path a client sent."""
+
+    async def run(request: Request) -> Response:
+        response = await handler(request)
+        metrics.HTTP_REQUESTS.labels(route, str(response.status_code)).inc()
+        return response
+
+    return run
 
 
 def _alert_json(alert: Alert) -> Any:
@@ -335,8 +346,7 @@ def _event(delivered: Delivered) -> str:
 
 
 def main(settings: GatewaySettings) -> int:
-    if settings.metrics_port:
-        start_http_server(settings.metrics_port, addr=settings.metrics_host)
+    """Serve until stopped; /metrics is served by the caller (``stancewire gateway``)."""
     gateway = Gateway(settings, load_desks(settings))
     config = uvicorn.Config(
         gateway.app(),

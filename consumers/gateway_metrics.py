@@ -11,3 +11,8 @@ SSE_DELIVERY_SECONDS = Histogram(
     "From an alert's detection to its sending on a stream",
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
+HTTP_REQUESTS = Counter(
+    "stancewire_http_requests_total",
+    "HTTP requests answered, by route template and status",
+    ["route", "status"],
+)

@@ -247,9 +247,9 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _worker(args: argparse.Namespace) -> int:
     import faust
-    from prometheus_client import start_http_server
 
     from stancewire import kafka
+    from stancewire.metrics import serve
     from streams import metrics
     from streams.app import create_app
 
@@ -259,8 +259,7 @@ def _worker(args: argparse.Namespace) -> int:
     settings = WorkerSettings(**overrides)
     kafka.ensure_topics(settings.bootstrap)
     metrics.initialise()
-    if settings.metrics_port:
-        start_http_server(settings.metrics_port, addr=settings.metrics_host)
+    serve("worker", settings.metrics_port, settings.metrics_host)
     app = create_app(settings)
     worker = faust.Worker(app, loglevel="WARNING", quiet=True)
     worker.execute_from_commandline()
@@ -269,13 +268,16 @@ def _worker(args: argparse.Namespace) -> int:
 
 def _gateway(args: argparse.Namespace) -> int:
     from consumers.gateway import main as gateway
+    from stancewire.metrics import serve
 
     overrides = _overrides(args)
     given = {"host": args.host, "port": args.port, "metrics_port": args.metrics_port}
     overrides |= {name: value for name, value in given.items() if value is not None}
     if args.tokens is not None:
         overrides["tokens_file"] = args.tokens
-    return gateway(GatewaySettings(**overrides))
+    settings = GatewaySettings(**overrides)
+    serve("gateway", settings.metrics_port, settings.metrics_host)
+    return gateway(settings)
 
 
 def _dispatcher(args: argparse.Namespace) -> int:

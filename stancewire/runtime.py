@@ -302,11 +302,11 @@ class Stack:
             name=name,
             env={"STANCEWIRE_TOKENS_JSON": tokens_json},
         )
-        wait_until(lambda: _http_ok(f"http://127.0.0.1:{port}/readyz"), 60, "the gateway", child)
+        wait_until(lambda: http_ok(f"http://127.0.0.1:{port}/readyz"), 60, "the gateway", child)
         return child
 
 
-def _http_ok(url: str) -> bool:
+def http_ok(url: str) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=1) as response:
             return bool(response.status == 200)

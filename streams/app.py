@@ -8,11 +8,13 @@ is in Redis, so a new worker serves at once.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from typing import Any
 
 import faust
+from faust.types import TP
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
@@ -63,8 +65,12 @@ class FaustSink:
 
     async def alert(self, alert: Alert) -> None:
         key = f"{alert.government}:{alert.topic.value}".encode()
-        sent = await self._alerts.send(key=key, value=alert.to_json().encode(), force=True)
-        await sent
+        try:
+            sent = await self._alerts.send(key=key, value=alert.to_json().encode(), force=True)
+            await sent
+        except Exception:  # counted; the outbox keeps the alert for the next sweep
+            metrics.KAFKA_ERRORS.labels("produce").inc()
+            raise
 
     async def corroboration(self, corroboration: Corroboration) -> None:
         key = f"{corroboration.government}:{corroboration.topic.value}".encode()
@@ -115,9 +121,14 @@ def create_app(settings: WorkerSettings) -> faust.App:
     async def screen_headlines(stream: faust.StreamT[bytes]) -> None:
         async for event in stream.events():
             message = event.message
-            await screen.handle(message.value, message.key, message.partition, message.offset)
+            await screen.handle(
+                message.value, message.key, message.partition, message.offset, message.timestamp
+            )
+            processed[message.partition] = message.offset
 
     assigned: set[int] = set()
+    processed: dict[int, int] = {}
+    """The last offset screened per partition of headlines, for the lag."""
 
     @app.on_partitions_assigned.connect  # type: ignore[arg-type]
     async def on_assigned(_app: faust.App, assignment: set[Any], **_: Any) -> None:
@@ -126,7 +137,12 @@ def create_app(settings: WorkerSettings) -> faust.App:
 
     @app.on_partitions_revoked.connect  # type: ignore[arg-type]
     async def on_revoked(_app: faust.App, revoked: set[Any], **_: Any) -> None:
-        assigned.difference_update(tp.partition for tp in revoked if tp.topic == HEADLINES.name)
+        gone = {tp.partition for tp in revoked if tp.topic == HEADLINES.name}
+        assigned.difference_update(gone)
+        for partition in gone:
+            processed.pop(partition, None)
+            with contextlib.suppress(KeyError):
+                metrics.CONSUMER_LAG.remove(HEADLINES.name, str(partition))
         metrics.ASSIGNED_PARTITIONS.set(len(assigned))
 
     async def republish(older_than_ms: int | None) -> None:
@@ -141,6 +157,17 @@ def create_app(settings: WorkerSettings) -> faust.App:
     @app.task  # type: ignore[untyped-decorator]
     async def republish_at_start() -> None:
         await republish(None)
+
+    @app.timer(interval=5.0)  # type: ignore[untyped-decorator]
+    async def measure_lag() -> None:
+        """Lag from the high watermark of the last fetch, not from ListOffsets, which the
+        embedded broker answers wrongly (DESIGN.md); unknown until a partition is fetched."""
+        for partition in sorted(assigned):
+            highwater = app.consumer.highwater(TP(HEADLINES.name, partition))
+            if highwater is None or partition not in processed:
+                continue
+            lag = max(0, highwater - processed[partition] - 1)
+            metrics.CONSUMER_LAG.labels(HEADLINES.name, str(partition)).set(lag)
 
     @app.timer(interval=settings.outbox_sweep_seconds)  # type: ignore[untyped-decorator]
     async def republish_stale() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from prometheus_client import Counter, Gauge, Histogram
 
 from schemas import DeadLetterReason, Speaker, Stance, Topic
@@ -32,7 +34,9 @@ STANCE_UPDATES = Counter(
     "Government statements applied to the stance state, by outcome (changed, unchanged, stale)",
     ["outcome"],
 )
-ALERTS = Counter("stancewire_alerts_total", "Alerts published, by topic", ["topic"])
+ALERTS = Counter(
+    "stancewire_alerts_total", "Alerts published (stance changes)", ["government", "topic"]
+)
 OUTBOX_REPUBLISHED = Counter(
     "stancewire_outbox_republished_total",
     "Alerts republished from the outbox after a crash or failure",
@@ -43,6 +47,24 @@ REDIS_ERRORS = Counter(
 ASSIGNED_PARTITIONS = Gauge(
     "stancewire_assigned_partitions",
     "Partitions of headlines this worker consumes (0: idle replica or not yet joined)",
+)
+KAFKA_ERRORS = Counter(
+    "stancewire_kafka_errors_total", "Kafka operations that failed", ["operation"]
+)
+KAFKA_TO_ALERT_SECONDS = Histogram(
+    "stancewire_kafka_to_alert_seconds",
+    "From the headline's timestamp on Kafka to its alert acknowledged on Kafka",
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
+PUBLICATION_TO_ALERT_SECONDS = Histogram(
+    "stancewire_publication_to_alert_seconds",
+    "From the headline's published_at to its alert on Kafka (news travel included)",
+    buckets=(0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600, 4 * 3600, 24 * 3600),
+)
+CONSUMER_LAG = Gauge(
+    "stancewire_consumer_lag",
+    "Records of a topic partition not yet processed, from the last fetch's high watermark",
+    ["topic", "partition"],
 )
 PROCESSING_SECONDS = Histogram(
     "stancewire_processing_seconds",
@@ -60,7 +82,6 @@ def initialise() -> None:
     for layer in ("exact", "near"):
         DUPLICATES.labels(layer)
     for topic in Topic:
-        ALERTS.labels(topic.value)
         for stance in Stance:
             for speaker in Speaker:
                 STATEMENTS.labels(topic.value, stance.value, speaker.value)
@@ -68,3 +89,11 @@ def initialise() -> None:
         STANCE_UPDATES.labels(outcome)
     for stage in ("dedup", "stance"):
         REDIS_ERRORS.labels(stage)
+    KAFKA_ERRORS.labels("produce")
+
+
+def initialise_governments(governments: Iterable[str]) -> None:
+    """Alert counters at zero for every government the lexicon knows."""
+    for government in governments:
+        for topic in Topic:
+            ALERTS.labels(government, topic.value)

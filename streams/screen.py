@@ -106,9 +106,15 @@ class Screen:
         self._clock = clock
 
     async def handle(
-        self, raw: bytes | None, key: bytes | None, partition: int, offset: int
+        self,
+        raw: bytes | None,
+        key: bytes | None,
+        partition: int,
+        offset: int,
+        timestamp: float | None = None,
     ) -> str:
-        """Screen one message from ``headlines``; returns its outcome (a metrics label)."""
+        """Screen one message from ``headlines`` (``timestamp``: its time on Kafka, epoch
+        seconds); returns its outcome (a metrics label)."""
         started = time.perf_counter()
         headline_or_reason = _decode(raw, self._max_bytes)
         if not isinstance(headline_or_reason, Headline):
@@ -119,7 +125,7 @@ class Screen:
             outcome = "invalid"
         else:
             try:
-                outcome = await self._screen(headline_or_reason)
+                outcome = await self._screen(headline_or_reason, timestamp)
             except Exception as exc:  # a bug must not stop the worker: keep the message
                 log.exception("screening %s failed", headline_or_reason.id)
                 detail = f"{type(exc).__name__}: {exc}"
@@ -132,7 +138,7 @@ class Screen:
         metrics.PROCESSING_SECONDS.observe(time.perf_counter() - started)
         return outcome
 
-    async def _screen(self, headline: Headline) -> str:
+    async def _screen(self, headline: Headline, timestamp: float | None) -> str:
         detections = detect(headline.text)
         verdict = await self._check_duplicate(headline, detections)
         if verdict.duplicate:
@@ -149,7 +155,7 @@ class Screen:
             ).inc()
             await self._sink.statement(statement)
             if statement.speaker is Speaker.GOVERNMENT:
-                await self._apply(statement)
+                await self._apply(statement, timestamp)
         return "relevant"
 
     async def _check_duplicate(self, headline: Headline, detections: list[Detection]) -> Verdict:
@@ -194,7 +200,7 @@ class Screen:
             )
             metrics.CORROBORATIONS.inc()
 
-    async def _apply(self, statement: Statement) -> None:
+    async def _apply(self, statement: Statement, timestamp: float | None) -> None:
         draft = Alert(
             alert_id=Alert.derive_id(
                 statement.government, statement.topic, statement.stance, statement.headline_id
@@ -219,7 +225,11 @@ class Screen:
         alert, entry = transition.alert, transition.outbox_entry
         assert alert is not None and entry is not None
         await self._sink.alert(alert)
-        metrics.ALERTS.labels(alert.topic.value).inc()
+        now = time.time()
+        metrics.ALERTS.labels(alert.government, alert.topic.value).inc()
+        metrics.PUBLICATION_TO_ALERT_SECONDS.observe(max(0.0, now - alert.published_at.timestamp()))
+        if timestamp is not None:
+            metrics.KAFKA_TO_ALERT_SECONDS.observe(max(0.0, now - timestamp))
         await self._retrying(lambda: self._stances.acknowledge(entry))
         try:
             raised = f"{alert.government}:{alert.topic.value}|{alert.alert_id}"

@@ -10,7 +10,7 @@ import pytest
 from redis import Redis
 
 from schemas.desks import Desk, Desks, Scope
-from stancewire.runtime import Child, Stack, free_port
+from stancewire.runtime import Child, Stack, free_port, http_ok, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -36,6 +36,8 @@ def pipeline(stack: Stack) -> Pipeline:
         # A fast outbox sweep, so the crash-recovery test need not wait long.
         env={"STANCEWIRE_OUTBOX_SWEEP_SECONDS": "0.5", "STANCEWIRE_OUTBOX_MIN_AGE_SECONDS": "1"},
     )
+    url = f"http://127.0.0.1:{metrics_port}/metrics"
+    wait_until(lambda: http_ok(url), 60, "the worker's /metrics", worker)
     return Pipeline(stack, worker, metrics_port)
 
 
@@ -55,6 +57,7 @@ MACRO, TOKYO = "macro-desk-token-0001", "tokyo-desk-token-0001"
 class Gateway:
     url: str
     pipeline: Pipeline
+    metrics_port: int
 
     def get(self, path: str, token: str | None = MACRO, **kwargs: object) -> httpx.Response:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
@@ -73,6 +76,6 @@ def gateway(pipeline: Pipeline) -> Gateway:
             ),
         )
     )
-    port = free_port()
-    pipeline.stack.start_gateway(port, desks.model_dump_json())
-    return Gateway(f"http://127.0.0.1:{port}", pipeline)
+    port, metrics_port = free_port(), free_port()
+    pipeline.stack.start_gateway(port, desks.model_dump_json(), metrics_port=metrics_port)
+    return Gateway(f"http://127.0.0.1:{port}", pipeline, metrics_port)

@@ -54,8 +54,8 @@ class Stream:
     def __exit__(self, *exc: object) -> None:
         self._client.close()
 
-    def ids(self) -> list[object]:
-        return [alert["headline_id"] for _, alert in self.events]
+    def ids(self) -> list[str]:
+        return [str(alert["headline_id"]) for _, alert in self.events]
 
 
 def test_tokens_and_scopes(gateway: Gateway) -> None:

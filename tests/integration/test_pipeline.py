@@ -188,7 +188,7 @@ def test_the_worker_serves_metrics(pipeline: Pipeline, redis: Redis) -> None:
         if line and not line.startswith("#")
     }
     assert samples['stancewire_headlines_total{outcome="relevant"}'] >= 4
-    assert samples['stancewire_alerts_total{topic="treasury_holdings"}'] >= 2
+    assert samples['stancewire_alerts_total{government="JP",topic="treasury_holdings"}'] >= 2
     assert (
         samples[
             'stancewire_statements_total{speaker="analyst",stance="open",topic="treasury_holdings"}'
