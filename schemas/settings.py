@@ -74,6 +74,17 @@ class DispatcherSettings(ConnectionSettings):
     )
 
 
+class FeedsSettings(ConnectionSettings):
+    """The feed poller (``stancewire ingest feeds CONFIG``)."""
+
+    metrics_port: int = Field(9103, ge=0, le=65535, description="0 disables /metrics")
+    metrics_host: str = Field("127.0.0.1", description="Address /metrics listens on")
+    max_body_bytes: int = Field(
+        10 * 1024 * 1024, gt=0, description="A larger feed body is refused (and counted)"
+    )
+    concurrency: int = Field(32, ge=1, description="Feeds fetched at once")
+
+
 class WorkerSettings(ConnectionSettings):
     """The stream worker (``stancewire worker``)."""
 

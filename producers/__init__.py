@@ -1,0 +1,1 @@
+"""What brings headlines in: feed poller, HTTP push, archives. Imports only ``schemas``."""
