@@ -80,6 +80,9 @@ class Statement(_Message):
     confidence: Annotated[float, Field(ge=0.0, le=1.0)]
     evidence: str
     cue: str
+    """The id of the rule that decided the stance."""
+    speaker_phrase: str = ""
+    """The words that name the speaker ("Finance Minister Katsunobu Kato", "analysts")."""
     source: NonEmpty
     published_at: AwareDatetime
     detected_at: AwareDatetime

@@ -83,6 +83,28 @@ class FeedsSettings(ConnectionSettings):
         10 * 1024 * 1024, gt=0, description="A larger feed body is refused (and counted)"
     )
     concurrency: int = Field(32, ge=1, description="Feeds fetched at once")
+    max_backoff_seconds: float = Field(
+        1800.0,
+        gt=0,
+        description="Longest wait before retrying a failing feed (or its interval, if longer); "
+        "the wait doubles from twice the interval on each consecutive failure, jittered",
+    )
+    sent_ttl_seconds: int = Field(
+        30 * 24 * 3600,
+        gt=0,
+        description="How long a sent item is remembered after its feed last carried it",
+    )
+    sent_cap: int = Field(
+        10_000, ge=1, description="Most sent item ids remembered per feed (least recently seen go)"
+    )
+    delivery_timeout_seconds: float = Field(
+        30.0, gt=0, description="Longest wait for the broker to acknowledge a produced headline"
+    )
+    user_agent: str = Field(
+        "stancewire-feeds/0.1",
+        min_length=1,
+        description="User-Agent of every feed request (a feed's own headers may override it)",
+    )
 
 
 class WorkerSettings(ConnectionSettings):
@@ -140,3 +162,8 @@ class WorkerSettings(ConnectionSettings):
         description="An outbox entry younger than this is left to the worker publishing it",
     )
     redis_timeout_seconds: float = Field(2.0, gt=0)
+    lexicon_path: str | None = Field(
+        None,
+        description="Detection lexicon (JSON Lines); the packaged one when unset. Reloaded "
+        "on SIGHUP and when the file changes; an invalid file is refused and the old kept",
+    )

@@ -8,6 +8,7 @@ import logging
 import signal
 import sys
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -55,8 +56,15 @@ def _parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser(
         "evaluate", help="precision, recall and F1 of detection against gold labels"
     )
-    evaluate.add_argument("wire", type=Path, help="JSONL of {id, text, ...}")
-    evaluate.add_argument("labels", type=Path, help="JSONL of {id, relevant, statements}")
+    evaluate.add_argument(
+        "file", type=Path, help="JSONL of {id, text, relevant, statements} (gold inline)"
+    )
+    evaluate.add_argument(
+        "labels",
+        type=Path,
+        nargs="?",
+        help="JSONL of {id, relevant, statements}, when FILE holds only {id, text}",
+    )
     evaluate.set_defaults(run=_evaluate)
 
     evaluate_dedup = commands.add_parser(
@@ -164,6 +172,14 @@ def _classify(args: argparse.Namespace) -> int:
     return 0
 
 
+def _published(item: dict[str, Any]) -> datetime | None:
+    """The optional ``published_at`` of a classify line: it dates the officials' terms."""
+    try:
+        return datetime.fromisoformat(str(item["published_at"]))
+    except (KeyError, ValueError):
+        return None
+
+
 def _classify_line(line: str, detect: Any) -> dict[str, Any]:
     try:
         item = json.loads(line)
@@ -182,8 +198,9 @@ def _classify_line(line: str, detect: Any) -> dict[str, Any]:
             "confidence": found.confidence,
             "evidence": found.evidence,
             "cue": found.cue,
+            "speaker_phrase": found.speaker_phrase,
         }
-        for found in detect(item["text"])
+        for found in detect(item["text"], _published(item))
     ]
     return {"id": item["id"], "relevant": bool(statements), "statements": statements}
 
@@ -191,7 +208,7 @@ def _classify_line(line: str, detect: Any) -> dict[str, Any]:
 def _evaluate(args: argparse.Namespace) -> int:
     from stancewire.evaluate import main as evaluate
 
-    return evaluate(args.wire, args.labels)
+    return evaluate(args.file, args.labels)
 
 
 def _evaluate_dedup(args: argparse.Namespace) -> int:
@@ -282,12 +299,14 @@ def _gateway(args: argparse.Namespace) -> int:
 
 def _dispatcher(args: argparse.Namespace) -> int:
     from consumers.dispatcher import main as dispatcher
+    from stancewire.metrics import mark_build
 
     overrides = _overrides(args)
     if args.metrics_port is not None:
         overrides["metrics_port"] = args.metrics_port
     if args.subscriptions is not None:
         overrides["subscriptions_file"] = args.subscriptions
+    mark_build("dispatcher")  # the dispatcher serves /metrics itself
     return dispatcher(DispatcherSettings(**overrides))
 
 

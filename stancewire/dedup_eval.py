@@ -70,8 +70,9 @@ async def predict(redis_url: str, pairs: list[Pair], settings: WorkerSettings) -
         for pair in pairs:
             await client.flushdb()
             first, second = _headline(pair, "a", pair.a), _headline(pair, "b", pair.b)
-            await dedup.check(first, detect(first.text))
-            predicted.append((await dedup.check(second, detect(second.text))).duplicate)
+            await dedup.check(first, detect(first.text, first.published_at))
+            verdict = await dedup.check(second, detect(second.text, second.published_at))
+            predicted.append(verdict.duplicate)
     finally:
         await client.aclose()
     return predicted

@@ -13,8 +13,12 @@ BUILD_INFO = Gauge(
 )
 
 
+def mark_build(process: str) -> None:
+    BUILD_INFO.labels(__version__, platform.python_version(), process).set(1)
+
+
 def serve(process: str, port: int, host: str) -> None:
     """Mark the build and serve /metrics on ``host:port`` (0: not at all)."""
-    BUILD_INFO.labels(__version__, platform.python_version(), process).set(1)
+    mark_build(process)
     if port:
         start_http_server(port, addr=host)

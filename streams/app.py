@@ -8,8 +8,10 @@ is in Redis, so a new worker serves at once.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
+import signal
 import time
 from typing import Any
 
@@ -31,6 +33,8 @@ from schemas import (
 from schemas.settings import WorkerSettings
 from streams import metrics
 from streams.dedup import Dedup, DedupSettings
+from streams.detect import Detector
+from streams.reload import LexiconReloader
 from streams.screen import Screen
 from streams.stance import StanceStore
 from streams.stories import Stories
@@ -108,6 +112,7 @@ def create_app(settings: WorkerSettings) -> faust.App:
         min_bands=settings.near_dup_min_bands,
     )
     screen = Screen(
+        Detector.from_path(settings.lexicon_path),
         Dedup(fast, dedup),
         Stories(fast, settings.story_ttl_seconds),
         StanceStore(patient),
@@ -115,6 +120,8 @@ def create_app(settings: WorkerSettings) -> faust.App:
         max_message_bytes=settings.max_message_bytes,
         source_topic=HEADLINES.name,
     )
+    metrics.initialise_governments(g.code for g in screen.detector.lexicon.governments)
+    reloader = LexiconReloader(screen, settings.lexicon_path)
     headlines = app.topic(HEADLINES.name, key_type=bytes, value_type=bytes, value_serializer="raw")
 
     @app.agent(headlines)
@@ -157,6 +164,14 @@ def create_app(settings: WorkerSettings) -> faust.App:
     @app.task  # type: ignore[untyped-decorator]
     async def republish_at_start() -> None:
         await republish(None)
+
+    @app.task  # type: ignore[untyped-decorator]
+    async def reload_on_sighup() -> None:
+        asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, reloader.reload)
+
+    @app.timer(interval=5.0)  # type: ignore[untyped-decorator]
+    async def reload_on_change() -> None:
+        reloader.reload_if_changed()
 
     @app.timer(interval=5.0)  # type: ignore[untyped-decorator]
     async def measure_lag() -> None:

@@ -39,7 +39,7 @@ from redis.asyncio import Redis
 
 from schemas import Headline
 from streams import minhash
-from streams.detect import Detection, entities, sentences
+from streams.detect import Detection, entities
 
 # KEYS[1] exact key, KEYS[2..] candidate keys (the event key, or the band keys).
 # ARGV: headline id, published (ms), source, exact ttl, near ttl, min votes, window (ms)
@@ -129,11 +129,20 @@ _LEVER_PATTERN = re.compile(
 )
 
 
+# The end of the first sentence: a full stop that ends no abbreviation ("U.S.", "No. 3").
+# Unlike the detector's clauses, a colon or a dash does not end it: "Kato: Japan will not
+# ..." and "Japan will not ... - Kato" keep their speaker.
+_SENTENCE_END = re.compile(
+    r"(?<=[.!?])(?<!\b[A-Z]\.)(?<!\b(?:No|Mr|Ms|Dr|St|vs)\.)"
+    r"(?<!\b(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Oct|Nov|Dec|Gov|Sen|Rep)\.)(?<!\bSept\.)"
+    r"\s+(?=[A-Z\"'])"
+)
+
+
 def headline_sentence(text: str) -> str:
     """The first sentence, without wire prefixes ("UPDATE 1-") or a dateline."""
-    text = _DATELINE.sub("", _WIRE_PREFIX.sub("", text))
-    found = sentences(text)
-    return found[0] if found else text
+    text = _DATELINE.sub("", _WIRE_PREFIX.sub("", text)).strip()
+    return _SENTENCE_END.split(text, maxsplit=1)[0]
 
 
 def claim(text: str, detections: Sequence[Detection]) -> str:

@@ -66,6 +66,11 @@ CONSUMER_LAG = Gauge(
     "Records of a topic partition not yet processed, from the last fetch's high watermark",
     ["topic", "partition"],
 )
+LEXICON_RELOADS = Counter(
+    "stancewire_lexicon_reloads_total",
+    "Lexicon reloads, by outcome (loaded, or rejected: invalid, the old one kept)",
+    ["outcome"],
+)
 PROCESSING_SECONDS = Histogram(
     "stancewire_processing_seconds",
     "Time to screen one headline, from receipt by the agent to its alerts acknowledged",
@@ -90,6 +95,8 @@ def initialise() -> None:
     for stage in ("dedup", "stance"):
         REDIS_ERRORS.labels(stage)
     KAFKA_ERRORS.labels("produce")
+    for outcome in ("loaded", "rejected"):
+        LEXICON_RELOADS.labels(outcome)
 
 
 def initialise_governments(governments: Iterable[str]) -> None:

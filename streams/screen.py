@@ -38,7 +38,7 @@ from schemas import (
 )
 from streams import metrics
 from streams.dedup import Dedup, Seen, Verdict
-from streams.detect import Detection, detect
+from streams.detect import Detection, Detector
 from streams.stance import Outcome, StanceStore
 from streams.stories import Stories, novelty
 
@@ -86,6 +86,7 @@ class Outage:
 class Screen:
     def __init__(
         self,
+        detector: Detector,
         dedup: Dedup,
         stories: Stories,
         stances: StanceStore,
@@ -95,6 +96,8 @@ class Screen:
         source_topic: str,
         clock: Clock = lambda: datetime.now(UTC),
     ) -> None:
+        self.detector = detector
+        """Swapped whole by a lexicon reload; a headline sees one lexicon or the other."""
         self._dedup = dedup
         self._stories = stories
         self._stances = stances
@@ -139,7 +142,7 @@ class Screen:
         return outcome
 
     async def _screen(self, headline: Headline, timestamp: float | None) -> str:
-        detections = detect(headline.text)
+        detections = self.detector.detect(headline.text, headline.published_at)
         verdict = await self._check_duplicate(headline, detections)
         if verdict.duplicate:
             metrics.DUPLICATES.labels(verdict.seen.value).inc()
@@ -329,6 +332,7 @@ def _statement(
         confidence=detection.confidence,
         evidence=detection.evidence,
         cue=detection.cue,
+        speaker_phrase=detection.speaker_phrase,
         source=headline.source,
         published_at=headline.published_at,
         detected_at=detected_at,

@@ -1,12 +1,14 @@
 """streams.detect on the hard cases of DESIGN.md and on every stance of both topics.
 
-The sentences are written for these tests, not taken from the sample wire; the last test
-scores the detector on the bundled sample and fails when it falls below the recorded floors.
+The sentences are written for these tests, not taken from the sample wire; the last tests
+score the detector on the bundled sample and the development set and fail when it falls below
+the recorded floors. (The held-back split is never scored here: it is not tuned on.)
 """
 
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -14,7 +16,8 @@ import pytest
 import stancewire
 from schemas import Speaker
 from stancewire.evaluate import run
-from streams.detect import detect
+from streams.detect import Detector, detect
+from streams.lexicon import load_lexicon
 
 Row = tuple[str, str, str, str]
 
@@ -471,13 +474,74 @@ def test_degenerate_input(text: str) -> None:
     assert detect(text) == []
 
 
-# --- the bundled sample: a regression floor --------------------------------------------------
+# --- dates, explanations, several statements ------------------------------------------------
+
+
+def test_officials_resolve_by_the_headline_date() -> None:
+    text = "Kato says the Treasury holdings are not a bargaining chip."
+    assert found(text) == {("JP", TH, "rules_out", GOV)}
+    assert [d.government for d in detect(text, datetime(2025, 5, 4, tzinfo=UTC))] == ["JP"]
+    # before his term "Kato" names no government: nothing to attribute the stance to
+    assert detect(text, datetime(2019, 5, 4, tzinfo=UTC)) == []
+
+
+def test_president_between_terms_is_not_a_government_speaker() -> None:
+    text = "Trump threatens new tariffs on Chinese goods."
+    assert {d.government for d in detect(text, datetime(2025, 4, 2, tzinfo=UTC))} == {"US"}
+    assert detect(text, datetime(2022, 4, 2, tzinfo=UTC)) == []
+
+
+def test_detection_explains_itself() -> None:
+    [detection] = detect(
+        "Japan has no intention of using its US Treasury holdings as a negotiating weapon, "
+        "the finance minister said on Tuesday."
+    )
+    assert detection.cue == "rules_out.no_intention"
+    assert detection.speaker_phrase == "finance minister"
+    assert detection.decision.startswith("rules_out/")
+    assert 0.5 < detection.confidence <= 1.0
+
+
+def test_leading_background_of_another_government_is_reported() -> None:
+    text = (
+        "After Trump threatens a 30% tariff on EU goods, von der Leyen says the bloc will "
+        "respond with countermeasures."
+    )
+    assert found(text) == {("US", TL, "threatens", GOV), ("EU", TL, "threatens", GOV)}
+
+
+def test_foreign_official_characterizing_a_measure_is_other() -> None:
+    text = "Greer says Beijing's rare earth rules are an exercise in economic coercion."
+    assert found(text) == {("CN", TL, "acting", OTHER)}
+
+
+def test_title_case_headline() -> None:
+    text = "Japan Rules Out Selling Its Treasury Holdings As A Weapon In Tariff Talks"
+    assert found(text) == {("JP", TH, "rules_out", GOV)}
+
+
+def test_two_governments_in_one_text() -> None:
+    text = "China imposes 15% tariffs on US coal; Canada slaps retaliatory duties on US steel."
+    assert found(text) == {("CN", TL, "acting", GOV), ("CA", TL, "acting", GOV)}
+
+
+def test_a_detector_per_lexicon_matches_the_module_function() -> None:
+    detector = Detector(load_lexicon())
+    text = "Carney imposes counter-tariffs on American steel."
+    assert detector.detect(text) == detect(text)
+
+
+# --- labelled sets: regression floors ---------------------------------------------------------
 
 SAMPLE = Path(stancewire.__file__).parent / "sample"
+DEV = Path(__file__).resolve().parents[1] / "data" / "detection" / "dev.jsonl"
 
-# Measured: relevant 0.990, statement 0.971, stance=rules_out 1.000 (F1). A change that
-# drops below these floors is a regression to look at, not a number to lower.
+# Measured (F1): sample relevant 0.990, statement 0.971, stance=rules_out 1.000, speaker 0.971;
+# dev relevant 0.950, statement 0.838, stance=rules_out 0.889, speaker 0.926, stance
+# macro-F1 0.832. A change that drops below these floors is a regression to look at, not a
+# number to lower.
 FLOORS = {"relevant": 0.95, "statement": 0.93, "stance=rules_out": 0.95, "speaker": 0.93}
+DEV_FLOORS = {"relevant": 0.93, "statement": 0.80, "stance=rules_out": 0.85, "speaker": 0.90}
 
 
 def test_sample_scores_stay_above_floors() -> None:
@@ -486,3 +550,17 @@ def test_sample_scores_stay_above_floors() -> None:
     assert result.items == 87
     scores = {name: result.rows[name].f1 for name in FLOORS}
     assert all(scores[name] >= floor for name, floor in FLOORS.items()), (scores, out.getvalue())
+
+
+def test_dev_scores_stay_above_floors() -> None:
+    out = io.StringIO()
+    result = run(DEV, None, out)
+    assert result.items == 226
+    scores = {name: result.rows[name].f1 for name in DEV_FLOORS}
+    assert all(scores[name] >= floor for name, floor in DEV_FLOORS.items()), (
+        scores,
+        out.getvalue(),
+    )
+    assert result.stance_macro_f1 >= 0.80
+    assert result.accuracy["government"].value >= 0.97
+    assert result.accuracy["speaker"].value >= 0.95

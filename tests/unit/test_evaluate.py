@@ -1,9 +1,10 @@
-"""stancewire.evaluate: the scoring math on tiny hand-made inputs."""
+"""stancewire.evaluate: the scoring math, the report and calibration on tiny hand-made inputs."""
 
 from __future__ import annotations
 
 import io
 import json
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -12,10 +13,14 @@ from schemas import Speaker, Stance, Topic
 from stancewire.evaluate import (
     Counts,
     Labels,
+    calibrate,
     format_score,
+    item_date,
     labels_from_json,
     main,
+    match_statements,
     predict,
+    reliability,
     run,
     score,
 )
@@ -243,3 +248,124 @@ def test_run_rejects_labels_without_text(tmp_path: Path) -> None:
     )
     with pytest.raises(ValueError, match="2"):
         run(wire, labelled, io.StringIO())
+
+
+# --- one file with inline labels, matched accuracies, confusion, reliability ----------------
+
+
+def _inline(path: Path) -> Path:
+    statement = dict(zip(("government", "topic", "stance", "speaker"), JP_RULES_OUT, strict=True))
+    return _write_jsonl(
+        path,
+        [
+            {
+                "id": "1",
+                "text": "Kato says Japan will not sell its Treasury holdings as a weapon.",
+                "relevant": True,
+                "statements": [statement],
+                "cite": "Example News, 2025-05-04, report",
+            },
+            {
+                "id": "2",
+                "text": "Treasury yields rise after a weak auction.",
+                "relevant": False,
+                "statements": [],
+            },
+        ],
+    )
+
+
+def test_run_one_file_with_inline_labels(tmp_path: Path) -> None:
+    path = _inline(tmp_path / "dev.jsonl")
+    out = io.StringIO()
+    result = run(path, None, out)
+    assert result.items == 2
+    assert result.rows["statement"].f1 == 1.0
+    assert result.accuracy["government"].value == 1.0
+    text = out.getvalue()
+    for heading in (
+        "relevance",
+        "government accuracy",
+        "speaker accuracy",
+        "stance macro-F1",
+        "rules_out F1",
+        "stance confusion",
+        "reliability",
+        "items differ",
+    ):
+        assert heading in text
+    assert main(path, None, io.StringIO()) == 0
+
+
+def test_inline_form_rejects_items_without_labels(tmp_path: Path) -> None:
+    path = _write_jsonl(tmp_path / "x.jsonl", [{"id": "1", "text": "no labels here"}])
+    with pytest.raises(ValueError, match="without inline labels"):
+        run(path, None, io.StringIO())
+
+
+def test_item_date_from_published_at_or_cite() -> None:
+    assert item_date({"published_at": "2025-05-04T10:00:00+00:00"}) == date(2025, 5, 4)
+    assert item_date({"cite": "Reuters, 2019-05-13, report"}) == date(2019, 5, 13)
+    assert item_date({"cite": "generic market news"}) is None
+
+
+def test_match_statements_pairs_by_agreement_within_a_topic() -> None:
+    wrong_government = ("CN", "treasury_holdings", "rules_out", "government")
+    assert match_statements([JP_RULES_OUT], [wrong_government]) == [
+        (JP_RULES_OUT, wrong_government)
+    ]
+    # the best agreement wins: JP_OPEN agrees with JP_OPEN_ANALYST on three fields
+    pairs = match_statements([JP_OPEN_ANALYST, CA_THREATENS], [JP_OPEN, CN_ACTING])
+    assert (JP_OPEN_ANALYST, JP_OPEN) in pairs
+    assert len(pairs) == 2
+    assert match_statements([JP_RULES_OUT], [CN_ACTING]) == []  # other topic: unmatched
+
+
+def test_government_and_speaker_accuracy_on_matched_pairs() -> None:
+    gold = {"a": labels(JP_RULES_OUT), "b": labels(JP_OPEN_ANALYST)}
+    predicted = {
+        "a": labels(("CN", "treasury_holdings", "rules_out", "government")),
+        "b": labels(JP_OPEN),
+    }
+    accuracy = score(gold, predicted).accuracy
+    assert (accuracy["government"].correct, accuracy["government"].total) == (1, 2)
+    assert (accuracy["speaker"].correct, accuracy["speaker"].total) == (1, 2)
+
+
+def test_stance_confusion_is_per_slot_with_none() -> None:
+    gold = {"a": labels(JP_RULES_OUT), "b": labels(CN_ACTING)}
+    predicted = {"a": labels(JP_OPEN), "b": labels(CA_THREATENS)}
+    result = score(gold, predicted)
+    assert result.confusion[("rules_out", "open")] == 1
+    assert result.confusion[("acting", "none")] == 1
+    assert result.confusion[("none", "threatens")] == 1
+    assert result.stance_macro_f1 == pytest.approx(0.0)
+
+
+def test_reliability_bins_count_mean_and_accuracy() -> None:
+    table = reliability([(0.95, True), (0.92, False), (0.55, True), (1.0, True)])
+    by_low = {row[0]: row for row in table}
+    assert by_low[0.9][2] == 3
+    assert by_low[0.9][4] == pytest.approx(2 / 3)
+    assert by_low[0.5][2:] == (1, 0.55, 1.0)
+    assert by_low[0.0][2] == 0
+
+
+def test_confidences_feed_the_reliability_table() -> None:
+    predicted = Labels(
+        relevant=True,
+        statements=frozenset({JP_RULES_OUT, JP_OPEN}),
+        confidences=((JP_RULES_OUT, 0.95), (JP_OPEN, 0.65)),
+    )
+    result = score({"a": labels(JP_RULES_OUT)}, {"a": predicted})
+    by_low = {row[0]: row for row in result.reliability}
+    assert by_low[0.9][2:] == (1, 0.95, 1.0)
+    assert by_low[0.6][2:] == (1, 0.65, 0.0)
+    assert result.mismatches[0].severity == (1, 0.65)
+
+
+def test_calibrate_gives_lexicon_entries(tmp_path: Path) -> None:
+    entries = calibrate(_inline(tmp_path / "dev.jsonl"))
+    assert entries[0]["decision"] == "*"
+    assert all(e["kind"] == "calibration" and 0 < e["confidence"] <= 1 for e in entries)
+    assert any(e["decision"].startswith("rules_out/") for e in entries)
