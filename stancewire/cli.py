@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -47,32 +48,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"stancewire {__version__}")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
-    classify = commands.add_parser(
-        "classify", help="detect statements in JSONL headlines (no broker)"
-    )
-    classify.add_argument("file", nargs="?", default="-", help="JSONL file, or - for stdin")
-    classify.set_defaults(run=_classify)
-
-    evaluate = commands.add_parser(
-        "evaluate", help="precision, recall and F1 of detection against gold labels"
-    )
-    evaluate.add_argument(
-        "file", type=Path, help="JSONL of {id, text, relevant, statements} (gold inline)"
-    )
-    evaluate.add_argument(
-        "labels",
-        type=Path,
-        nargs="?",
-        help="JSONL of {id, relevant, statements}, when FILE holds only {id, text}",
-    )
-    evaluate.set_defaults(run=_evaluate)
-
-    evaluate_dedup = commands.add_parser(
-        "evaluate-dedup", help="precision and recall of duplicate suppression on labelled pairs"
-    )
-    evaluate_dedup.add_argument("pairs", type=Path, help="JSONL of {id, a, b, duplicate, kind}")
-    evaluate_dedup.add_argument("--redis", help="a Redis to use (flushed!); default: embedded")
-    evaluate_dedup.set_defaults(run=_evaluate_dedup)
+    _offline_commands(commands)
 
     replay = commands.add_parser("replay", help="push JSONL headlines through the real pipeline")
     replay.add_argument("file", help="JSONL file of headlines, or - for stdin")
@@ -122,6 +98,51 @@ def _parser() -> argparse.ArgumentParser:
     tail_parser.add_argument("--limit", type=int, default=None, help="exit after N alerts")
     tail_parser.set_defaults(run=_tail)
     return parser
+
+
+def _offline_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Commands that need no broker: detection, its evaluation, backtests."""
+    classify = commands.add_parser(
+        "classify", help="detect statements in JSONL headlines (no broker)"
+    )
+    classify.add_argument("file", nargs="?", default="-", help="JSONL file, or - for stdin")
+    classify.set_defaults(run=_classify)
+
+    evaluate = commands.add_parser(
+        "evaluate", help="precision, recall and F1 of detection against gold labels"
+    )
+    evaluate.add_argument(
+        "file", type=Path, help="JSONL of {id, text, relevant, statements} (gold inline)"
+    )
+    evaluate.add_argument(
+        "labels",
+        type=Path,
+        nargs="?",
+        help="JSONL of {id, relevant, statements}, when FILE holds only {id, text}",
+    )
+    evaluate.set_defaults(run=_evaluate)
+
+    evaluate_dedup = commands.add_parser(
+        "evaluate-dedup", help="precision and recall of duplicate suppression on labelled pairs"
+    )
+    evaluate_dedup.add_argument("pairs", type=Path, help="JSONL of {id, a, b, duplicate, kind}")
+    evaluate_dedup.add_argument("--redis", help="a Redis to use (flushed!); default: embedded")
+    evaluate_dedup.set_defaults(run=_evaluate_dedup)
+
+    backtest = commands.add_parser(
+        "backtest", help="the alerts an archive would have fired (no broker), and lexicon diffs"
+    )
+    backtest.add_argument("archive", help="JSONL of headlines, or - for stdin")
+    backtest.add_argument(
+        "--lexicon",
+        action="append",
+        type=Path,
+        default=[],
+        help="a lexicon file (default: the packaged one); give two to see what changes",
+    )
+    backtest.add_argument("--human", action="store_true", help="a table instead of JSON lines")
+    backtest.add_argument("--redis", help="a Redis to use (flushed!); default: embedded")
+    backtest.set_defaults(run=_backtest)
 
 
 def _service_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -209,6 +230,83 @@ def _evaluate(args: argparse.Namespace) -> int:
     from stancewire.evaluate import main as evaluate
 
     return evaluate(args.file, args.labels)
+
+
+def _backtest(args: argparse.Namespace) -> int:
+    import time
+
+    from stancewire import backtest
+    from stancewire.runtime import Stack
+
+    if len(args.lexicon) > 2:
+        print("stancewire backtest: at most two --lexicon", file=sys.stderr)
+        return 2
+    lines = _read_lines(args.archive)
+    lexicons: list[Path | None] = list(args.lexicon) or [None]
+    runs = []
+    with Stack(redis_url=args.redis or "", with_broker=False) as stack:
+        for lexicon in lexicons:
+            started = time.perf_counter()
+            with _progress(f"backtest {lexicon or 'packaged lexicon'}", len(lines)) as advance:
+                result = backtest.run(lines, stack.redis_url, lexicon, advance)
+            elapsed = time.perf_counter() - started
+            print(
+                f"stancewire backtest: {len(lines)} headlines, {len(result.alerts)} alerts, "
+                f"{result.dead_letters} invalid, {elapsed:.1f} s "
+                f"({len(lines) / max(elapsed, 1e-9):.0f} headlines/s) with "
+                f"{lexicon or 'the packaged lexicon'}",
+                file=sys.stderr,
+            )
+            runs.append(result.alerts)
+    if len(runs) == 1:
+        rows = [("", alert) for alert in runs[0]]
+    else:
+        before = {backtest.key(a) for a in runs[0]}
+        after = {backtest.key(a) for a in runs[1]}
+        rows = [("-", a) for a in runs[0] if backtest.key(a) not in after]
+        rows += [("+", a) for a in runs[1] if backtest.key(a) not in before]
+        rows.sort(key=lambda row: row[1].published_at)
+    _print_alerts(rows, human=args.human)
+    return 0
+
+
+def _print_alerts(rows: list[tuple[str, Any]], *, human: bool) -> None:
+    """Alert JSON lines (with ``diff``: "-" or "+" when comparing), or a table."""
+    if not human:
+        for diff, alert in rows:
+            body = json.loads(alert.to_json())
+            if diff:
+                body["diff"] = diff
+            print(json.dumps(body))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("", "published", "government / lever", "change", "evidence")
+    for diff, alert in rows:
+        previous = alert.from_.value if alert.from_ else "none"
+        table.add_row(
+            diff,
+            f"{alert.published_at:%Y-%m-%d %H:%M}",
+            f"{alert.government} / {alert.topic.value}",
+            f"{previous} -> {alert.to.value}",
+            alert.evidence,
+        )
+    Console().print(table)
+
+
+@contextlib.contextmanager
+def _progress(what: str, total: int) -> Iterator[Callable[[int], None]]:
+    """A progress bar on stderr when it is a terminal; ``advance(done)`` moves it."""
+    if not sys.stderr.isatty():
+        yield lambda _done: None
+        return
+    from rich.console import Console
+    from rich.progress import Progress
+
+    with Progress(console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(what, total=total)
+        yield lambda done: bar.update(task, completed=done)
 
 
 def _evaluate_dedup(args: argparse.Namespace) -> int:
@@ -315,13 +413,15 @@ def _dispatcher(args: argparse.Namespace) -> int:
 
 def _ingest_jsonl(args: argparse.Namespace) -> int:
     from stancewire import kafka
+    from stancewire.backtest import event_time_order
     from stancewire.replay import headline_id
 
     settings = ConnectionSettings(**_overrides(args))
-    lines = _read_lines(args.file)
+    lines = event_time_order(_read_lines(args.file))
     kafka.ensure_topics(settings.bootstrap)
     keyed = [(_encode(headline_id(line)), line) for line in lines]
-    offsets = kafka.produce_headlines(settings.bootstrap, keyed)
+    with _progress("ingest", len(keyed)) as advance:
+        offsets = kafka.produce_headlines(settings.bootstrap, keyed, progress=advance)
     print(f"stancewire ingest: {len(offsets)} headline(s) sent to headlines", file=sys.stderr)
     return 0
 

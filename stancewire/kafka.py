@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient
@@ -64,7 +64,10 @@ def producer(bootstrap: str) -> Producer:
 
 
 def produce_headlines(
-    bootstrap: str, messages: Iterable[tuple[bytes | None, bytes]], partition: int | None = None
+    bootstrap: str,
+    messages: Iterable[tuple[bytes | None, bytes]],
+    partition: int | None = None,
+    progress: Callable[[int], None] = lambda _: None,
 ) -> list[tuple[int, int]]:
     """Produce raw (key, value) pairs to ``headlines`` in order; returns (partition, offset)s.
 
@@ -90,7 +93,10 @@ def produce_headlines(
             on_delivery=delivered,
         )
         client.poll(0)
-    remaining = client.flush(30)
+        if len(offsets) % 1000 == 0:
+            progress(len(offsets))
+    remaining = client.flush(60)
+    progress(len(offsets))
     if errors or remaining:
         raise RuntimeError(f"headlines not acknowledged by the broker: {errors or remaining}")
     return offsets

@@ -1,0 +1,115 @@
+"""``stancewire backtest ARCHIVE``: which alerts an archive would have fired, with no broker.
+
+The worker's own screen (``streams.screen.Screen``: the same detection, dedup and stance
+code, the same Lua scripts) runs over the archive in event-time order against a Redis of
+its own (embedded unless given), with a sink that collects the alerts instead of producing
+them. With a second lexicon it runs again from empty state and prints the difference.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from redis.asyncio import Redis
+
+from schemas import HEADLINES, Alert, Corroboration, DeadLetter, Statement
+from schemas.settings import WorkerSettings
+from streams.dedup import Dedup, DedupSettings
+from streams.detect import Detector
+from streams.screen import Screen
+from streams.stance import StanceStore
+from streams.stories import Stories
+
+
+@dataclass
+class CollectingSink:
+    """The screen's output, kept in memory."""
+
+    alerts: list[Alert] = field(default_factory=list)
+    dead_letters: int = 0
+    statements: int = 0
+
+    async def dead_letter(self, key: bytes | None, letter: DeadLetter) -> None:
+        self.dead_letters += 1
+
+    async def statement(self, statement: Statement) -> None:
+        self.statements += 1
+
+    async def alert(self, alert: Alert) -> None:
+        self.alerts.append(alert)
+
+    async def corroboration(self, corroboration: Corroboration) -> None:
+        """Corroborations are not alerts; a backtest lists alerts."""
+
+
+def event_time_order(lines: Sequence[bytes]) -> list[bytes]:
+    """Lines by ``published_at`` (stable); lines without one keep their order, at the end."""
+
+    def published(line: bytes) -> str | None:
+        try:
+            value = json.loads(line).get("published_at")
+        except (ValueError, AttributeError):
+            return None
+        return value if isinstance(value, str) else None
+
+    keyed = [(published(line), line) for line in lines]
+    dated = sorted((pair for pair in keyed if pair[0] is not None), key=lambda pair: pair[0] or "")
+    return [line for _, line in dated] + [line for stamp, line in keyed if stamp is None]
+
+
+async def backtest(
+    lines: Sequence[bytes],
+    redis_url: str,
+    lexicon: Path | None,
+    progress: Callable[[int], None] = lambda _: None,
+) -> CollectingSink:
+    """Screen every line in order from an empty Redis; ``progress`` is told each count done."""
+    settings = WorkerSettings(redis_url=redis_url)
+    redis = Redis.from_url(redis_url, decode_responses=True)
+    await redis.flushdb()
+    sink = CollectingSink()
+    screen = Screen(
+        Detector.from_path(lexicon),
+        Dedup(
+            redis,
+            DedupSettings(
+                exact_ttl_seconds=settings.dedup_ttl_seconds,
+                near_ttl_seconds=settings.near_dup_ttl_seconds,
+                window_seconds=settings.near_dup_window_seconds,
+                min_bands=settings.near_dup_min_bands,
+            ),
+        ),
+        Stories(redis, settings.story_ttl_seconds),
+        StanceStore(redis),
+        sink,
+        max_message_bytes=settings.max_message_bytes,
+        source_topic=HEADLINES.name,
+    )
+    try:
+        for offset, line in enumerate(lines):
+            await screen.handle(line, None, 0, offset)
+            if offset % 1000 == 999:
+                progress(offset + 1)
+        progress(len(lines))
+    finally:
+        await redis.aclose()
+    return sink
+
+
+def run(
+    lines: Sequence[bytes],
+    redis_url: str,
+    lexicon: Path | None,
+    progress: Callable[[int], None] = lambda _: None,
+) -> CollectingSink:
+    return asyncio.run(backtest(event_time_order(lines), redis_url, lexicon, progress))
+
+
+def key(alert: Alert) -> tuple[str, str, str, str | None, str]:
+    """What makes two runs' alerts the same alert: the event and the change."""
+    previous = alert.from_.value if alert.from_ else None
+    return alert.headline_id, alert.government, alert.topic.value, previous, alert.to.value
