@@ -16,6 +16,7 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 from pydantic import ValidationError
 
 from schemas import ALERTS, Alert
+from schemas.settings import kafka_security
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +28,7 @@ class AlertReader:
         self._consumer = Consumer(
             {
                 "bootstrap.servers": bootstrap,
+                **kafka_security(),
                 "group.id": "stancewire-reader",  # required by librdkafka; never joined
                 "enable.auto.commit": False,
                 "fetch.wait.max.ms": 10,

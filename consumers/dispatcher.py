@@ -181,6 +181,7 @@ class Dispatcher:
             consumer = Consumer(
                 {
                     "bootstrap.servers": settings.bootstrap,
+                    **settings.librdkafka(),
                     "group.id": settings.group_id,
                     "client.id": self._holder,
                     "enable.auto.commit": False,

@@ -26,6 +26,7 @@ from confluent_kafka import Consumer, TopicPartition
 from pydantic import ValidationError
 
 from schemas import ALERTS, Alert, Corroboration
+from schemas.settings import kafka_security
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +92,7 @@ class Hub:
         return Consumer(
             {
                 "bootstrap.servers": self.bootstrap,
+                **kafka_security(),
                 "group.id": "stancewire-gateway",  # required by librdkafka; never joined
                 "enable.auto.commit": False,
                 "fetch.wait.max.ms": self.fetch_wait_ms,

@@ -6,6 +6,8 @@ constructor (pydantic-settings gives init arguments precedence over the environm
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -17,6 +19,31 @@ class ConnectionSettings(BaseSettings):
 
     bootstrap: str = Field("127.0.0.1:9092", description="Kafka bootstrap servers, HOST:PORT[,...]")
     redis_url: str = Field("redis://127.0.0.1:6379/0", description="Redis URL")
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = "PLAIN"
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: str | None = None
+    kafka_ssl_cafile: str | None = Field(None, description="CA bundle for TLS to the brokers")
+    topic_replication_factor: int = Field(
+        1, ge=1, description="Replication of the topics stancewire creates (3 on a cluster)"
+    )
+
+    def librdkafka(self) -> dict[str, str]:
+        """The security part of a librdkafka (confluent-kafka) client's configuration."""
+        config: dict[str, str] = {"security.protocol": self.kafka_security_protocol}
+        if self.kafka_security_protocol.startswith("SASL"):
+            config["sasl.mechanism"] = self.kafka_sasl_mechanism
+            config["sasl.username"] = self.kafka_sasl_username or ""
+            config["sasl.password"] = self.kafka_sasl_password or ""
+        if self.kafka_ssl_cafile:
+            config["ssl.ca.location"] = self.kafka_ssl_cafile
+        return config
+
+
+def kafka_security() -> dict[str, str]:
+    """The security configuration of this process's Kafka clients, from ``STANCEWIRE_KAFKA_*``
+    (the only place it comes from: no command-line flag carries a password)."""
+    return ConnectionSettings().librdkafka()
 
 
 class GatewaySettings(ConnectionSettings):

@@ -10,6 +10,7 @@ from confluent_kafka.admin import AdminClient
 from confluent_kafka.cimpl import NewTopic
 
 from schemas import DEAD_LETTERS, HEADLINES, TOPICS
+from schemas.settings import ConnectionSettings, kafka_security
 
 #: A dead letter carries a whole raw message; allow the 1 MB messages Kafka allows, base64'd.
 _TOPIC_CONFIG = {DEAD_LETTERS.name: {"max.message.bytes": str(8 * 1024 * 1024)}}
@@ -27,7 +28,7 @@ def broker_answers(bootstrap: str) -> bool:
     except OSError:  # probed first: librdkafka would log every refused connection
         return False
     try:
-        AdminClient({"bootstrap.servers": bootstrap}).list_topics(timeout=1)
+        AdminClient({"bootstrap.servers": bootstrap, **kafka_security()}).list_topics(timeout=1)
     except KafkaException:
         return False
     return True
@@ -35,10 +36,11 @@ def broker_answers(bootstrap: str) -> bool:
 
 def ensure_topics(bootstrap: str, timeout: float = 30.0) -> None:
     """Create stancewire's topics (``schemas.TOPICS``) where missing; leave existing ones."""
-    admin = AdminClient({"bootstrap.servers": bootstrap})
+    admin = AdminClient({"bootstrap.servers": bootstrap, **kafka_security()})
+    replication = ConnectionSettings().topic_replication_factor
     existing = admin.list_topics(timeout=timeout).topics
     missing = [
-        NewTopic(spec.name, spec.partitions, 1, config=_TOPIC_CONFIG.get(spec.name, {}))
+        NewTopic(spec.name, spec.partitions, replication, config=_TOPIC_CONFIG.get(spec.name, {}))
         for spec in TOPICS
         if spec.name not in existing
     ]
@@ -56,6 +58,7 @@ def producer(bootstrap: str) -> Producer:
     return Producer(
         {
             "bootstrap.servers": bootstrap,
+            **kafka_security(),
             "linger.ms": 5,
             "message.max.bytes": 8 * 1024 * 1024,
             "enable.idempotence": False,
@@ -107,7 +110,12 @@ class GroupProgress:
 
     def __init__(self, bootstrap: str, group_id: str) -> None:
         self._consumer = Consumer(
-            {"bootstrap.servers": bootstrap, "group.id": group_id, "enable.auto.commit": False}
+            {
+                "bootstrap.servers": bootstrap,
+                "group.id": group_id,
+                "enable.auto.commit": False,
+                **kafka_security(),
+            }
         )
 
     def passed(self, offsets: Iterable[tuple[int, int]]) -> bool:

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import ssl
 import time
 from typing import Any
 
@@ -101,6 +102,7 @@ def create_app(settings: WorkerSettings) -> faust.App:
         consumer_max_fetch_size=MAX_PRODUCE_BYTES,
         producer_max_request_size=MAX_PRODUCE_BYTES,
         producer_acks=-1,
+        broker_credentials=_credentials(settings),
     )
     # Two clients: dedup gives up within milliseconds (it fails open), the stance step waits.
     fast = _redis(settings.redis_url, settings.dedup_timeout_seconds)
@@ -189,6 +191,24 @@ def create_app(settings: WorkerSettings) -> faust.App:
         await republish(int((time.time() - settings.outbox_min_age_seconds) * 1000))
 
     return app
+
+
+def _credentials(settings: WorkerSettings) -> faust.auth.Credentials | None:
+    """Faust's (aiokafka's) form of the ``STANCEWIRE_KAFKA_*`` security settings."""
+    protocol = settings.kafka_security_protocol
+    context = None
+    if protocol in ("SSL", "SASL_SSL"):
+        context = ssl.create_default_context(cafile=settings.kafka_ssl_cafile)
+    if protocol.startswith("SASL"):
+        return faust.SASLCredentials(
+            username=settings.kafka_sasl_username,
+            password=settings.kafka_sasl_password,
+            mechanism=settings.kafka_sasl_mechanism,
+            ssl_context=context,
+        )
+    if context is not None:
+        return faust.SSLCredentials(context)
+    return None
 
 
 def _redis(url: str, timeout_seconds: float) -> Redis:
