@@ -45,16 +45,33 @@ class Desk(BaseModel):
         return hashlib.sha256(token.encode()).hexdigest()
 
 
+class Producer(BaseModel):
+    """A source allowed to push headlines over HTTP, with its token's digest and rate."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    producer: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
+    token_sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+    rate_per_second: float = Field(50.0, gt=0, description="Headlines per second, sustained")
+    burst: int = Field(200, ge=1, description="Headlines accepted at once above the rate")
+
+
 class Desks(BaseModel):
     """The tokens file (JSON, ``{"desks": [...]}``); in a cluster, a mounted Secret."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     desks: tuple[Desk, ...] = ()
+    producers: tuple[Producer, ...] = ()
+    """Who may push headlines (``stancewire ingest http``); desk tokens may not."""
 
     def by_token(self, token: str) -> Desk | None:
         digest = Desk.hash_token(token)
         return next((desk for desk in self.desks if desk.token_sha256 == digest), None)
+
+    def producer_by_token(self, token: str) -> Producer | None:
+        digest = Desk.hash_token(token)
+        return next((p for p in self.producers if p.token_sha256 == digest), None)
 
 
 class AlertFilter(BaseModel):

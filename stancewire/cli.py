@@ -19,7 +19,9 @@ from schemas.desks import AlertFilter
 from schemas.settings import (
     ConnectionSettings,
     DispatcherSettings,
+    FeedsSettings,
     GatewaySettings,
+    PushSettings,
     WorkerSettings,
 )
 from stancewire import __version__
@@ -82,6 +84,18 @@ def _parser() -> argparse.ArgumentParser:
     jsonl.add_argument("file")
     _connection_flags(jsonl)
     jsonl.set_defaults(run=_ingest_jsonl)
+    http = sources.add_parser("http", help="an endpoint vendors POST headlines to")
+    _connection_flags(http)
+    http.add_argument("--host", default=None, help="listen address (default 127.0.0.1)")
+    http.add_argument("--port", type=int, default=None, help="listen port (default 8001)")
+    http.add_argument("--metrics-port", type=int, default=None, help="port of /metrics (0: off)")
+    http.add_argument("--tokens", default=None, help="producers and hashed tokens (JSON file)")
+    http.set_defaults(run=_ingest_http)
+    feeds = sources.add_parser("feeds", help="poll RSS and Atom feeds")
+    feeds.add_argument("config", type=Path, help="the feeds to poll (see docs/feeds.md)")
+    _connection_flags(feeds)
+    feeds.add_argument("--metrics-port", type=int, default=None, help="port of /metrics (0: off)")
+    feeds.set_defaults(run=_ingest_feeds)
 
     tail_parser = commands.add_parser("tail", help="follow alerts in the terminal")
     _connection_flags(tail_parser)
@@ -424,6 +438,36 @@ def _ingest_jsonl(args: argparse.Namespace) -> int:
         offsets = kafka.produce_headlines(settings.bootstrap, keyed, progress=advance)
     print(f"stancewire ingest: {len(offsets)} headline(s) sent to headlines", file=sys.stderr)
     return 0
+
+
+def _ingest_http(args: argparse.Namespace) -> int:
+    from producers.push import main as push
+    from stancewire import kafka
+    from stancewire.metrics import serve
+
+    overrides = _overrides(args)
+    given = {"host": args.host, "port": args.port, "metrics_port": args.metrics_port}
+    overrides |= {name: value for name, value in given.items() if value is not None}
+    if args.tokens is not None:
+        overrides["tokens_file"] = args.tokens
+    settings = PushSettings(**overrides)
+    kafka.ensure_topics(settings.bootstrap)
+    serve("ingest-http", settings.metrics_port, settings.metrics_host)
+    return push(settings)
+
+
+def _ingest_feeds(args: argparse.Namespace) -> int:
+    from producers.feeds import main as feeds
+    from stancewire import kafka
+    from stancewire.metrics import mark_build
+
+    overrides = _overrides(args)
+    if args.metrics_port is not None:
+        overrides["metrics_port"] = args.metrics_port
+    settings = FeedsSettings(**overrides)
+    kafka.ensure_topics(settings.bootstrap)
+    mark_build("ingest-feeds")  # the poller serves /metrics itself
+    return feeds(args.config, settings)
 
 
 def _encode(value: str | None) -> bytes | None:

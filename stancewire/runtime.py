@@ -262,11 +262,12 @@ class Stack:
     def start(
         self, command: str, *args: str, name: str, env: dict[str, str] | None = None
     ) -> Child:
-        """A ``stancewire COMMAND`` process on this stack (``env`` adds ``STANCEWIRE_*``
-        settings to the inherited environment); callers wait for what they need from it."""
+        """A ``stancewire COMMAND`` process on this stack (``"ingest http"``: words split on
+        spaces; ``env`` adds ``STANCEWIRE_*`` settings to the inherited environment); callers
+        wait for what they need from it."""
         child = spawn(
             name,
-            [sys.executable, "-m", "stancewire", command, "--bootstrap", self.bootstrap,
+            [sys.executable, "-m", "stancewire", *command.split(), "--bootstrap", self.bootstrap,
              "--redis", self.redis_url, *args],
             self.log_dir,
             env={**os.environ, **(env or {})},
