@@ -108,7 +108,7 @@ class PushSettings(ConnectionSettings):
     port: int = Field(8001, ge=0, le=65535)
     metrics_port: int = Field(9104, ge=0, le=65535, description="0 disables /metrics")
     metrics_host: str = Field("127.0.0.1", description="Address /metrics listens on")
-    tokens_file: str | None = Field(None, description='Producers and hashed tokens, JSON')
+    tokens_file: str | None = Field(None, description="Producers and hashed tokens, JSON")
     tokens_json: str | None = Field(None, description="The same, inline")
     max_body_bytes: int = Field(1024 * 1024, gt=0, description="Larger requests get 413")
     max_batch: int = Field(1000, ge=1, description="Headlines in one request at most")
