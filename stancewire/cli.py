@@ -181,9 +181,13 @@ def _connection_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--redis", help="Redis URL (env STANCEWIRE_REDIS_URL)")
 
 
-def _overrides(args: argparse.Namespace) -> dict[str, Any]:
-    given = {"bootstrap": args.bootstrap, "redis_url": args.redis}
-    return {name: value for name, value in given.items() if value is not None}
+def _overrides(args: argparse.Namespace, *same: str, **renamed: str) -> dict[str, Any]:
+    """The settings a command's flags give (flags left out are None, so the environment's
+    value stands): ``--bootstrap`` and ``--redis`` always, ``same`` named like their setting,
+    ``renamed`` as setting=flag."""
+    flags = {"bootstrap": "bootstrap", "redis_url": "redis", **{n: n for n in same}, **renamed}
+    given = {setting: getattr(args, flag) for setting, flag in flags.items()}
+    return {setting: value for setting, value in given.items() if value is not None}
 
 
 def _read_lines(file: str) -> list[bytes]:
@@ -382,10 +386,7 @@ def _worker(args: argparse.Namespace) -> int:
     from streams import metrics
     from streams.app import create_app
 
-    overrides = _overrides(args)
-    if args.metrics_port is not None:
-        overrides["metrics_port"] = args.metrics_port
-    settings = WorkerSettings(**overrides)
+    settings = WorkerSettings(**_overrides(args, "metrics_port"))
     kafka.ensure_topics(settings.bootstrap)
     metrics.initialise()
     serve("worker", settings.metrics_port, settings.metrics_host)
@@ -399,12 +400,9 @@ def _gateway(args: argparse.Namespace) -> int:
     from consumers.gateway import main as gateway
     from stancewire.metrics import serve
 
-    overrides = _overrides(args)
-    given = {"host": args.host, "port": args.port, "metrics_port": args.metrics_port}
-    overrides |= {name: value for name, value in given.items() if value is not None}
-    if args.tokens is not None:
-        overrides["tokens_file"] = args.tokens
-    settings = GatewaySettings(**overrides)
+    settings = GatewaySettings(
+        **_overrides(args, "host", "port", "metrics_port", tokens_file="tokens")
+    )
     serve("gateway", settings.metrics_port, settings.metrics_host)
     return gateway(settings)
 
@@ -413,13 +411,11 @@ def _dispatcher(args: argparse.Namespace) -> int:
     from consumers.dispatcher import main as dispatcher
     from stancewire.metrics import mark_build
 
-    overrides = _overrides(args)
-    if args.metrics_port is not None:
-        overrides["metrics_port"] = args.metrics_port
-    if args.subscriptions is not None:
-        overrides["subscriptions_file"] = args.subscriptions
+    settings = DispatcherSettings(
+        **_overrides(args, "metrics_port", subscriptions_file="subscriptions")
+    )
     mark_build("dispatcher")  # the dispatcher serves /metrics itself
-    return dispatcher(DispatcherSettings(**overrides))
+    return dispatcher(settings)
 
 
 # --- ingest and tail ----------------------------------------------------------------------
@@ -445,12 +441,9 @@ def _ingest_http(args: argparse.Namespace) -> int:
     from stancewire import kafka
     from stancewire.metrics import serve
 
-    overrides = _overrides(args)
-    given = {"host": args.host, "port": args.port, "metrics_port": args.metrics_port}
-    overrides |= {name: value for name, value in given.items() if value is not None}
-    if args.tokens is not None:
-        overrides["tokens_file"] = args.tokens
-    settings = PushSettings(**overrides)
+    settings = PushSettings(
+        **_overrides(args, "host", "port", "metrics_port", tokens_file="tokens")
+    )
     kafka.ensure_topics(settings.bootstrap)
     serve("ingest-http", settings.metrics_port, settings.metrics_host)
     return push(settings)
@@ -461,10 +454,7 @@ def _ingest_feeds(args: argparse.Namespace) -> int:
     from stancewire import kafka
     from stancewire.metrics import mark_build
 
-    overrides = _overrides(args)
-    if args.metrics_port is not None:
-        overrides["metrics_port"] = args.metrics_port
-    settings = FeedsSettings(**overrides)
+    settings = FeedsSettings(**_overrides(args, "metrics_port"))
     kafka.ensure_topics(settings.bootstrap)
     mark_build("ingest-feeds")  # the poller serves /metrics itself
     return feeds(args.config, settings)
