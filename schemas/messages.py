@@ -60,6 +60,8 @@ class Headline(_Message):
     text: Annotated[str, StringConstraints(min_length=1, max_length=MAX_TEXT_CHARS)]
     source: NonEmpty
     published_at: AwareDatetime
+    url: Annotated[str, StringConstraints(max_length=2048)] | None = None
+    """Where the story can be read, when the producer knows (a feed entry's link)."""
 
 
 class Statement(_Message):

@@ -450,11 +450,17 @@ def _ingest_http(args: argparse.Namespace) -> int:
 
 
 def _ingest_feeds(args: argparse.Namespace) -> int:
+    from producers.feeds import load_config
     from producers.feeds import main as feeds
     from stancewire import kafka
     from stancewire.metrics import mark_build
 
     settings = FeedsSettings(**_overrides(args, "metrics_port"))
+    try:
+        load_config(args.config)  # a mistake in the config shows before any broker wait
+    except (OSError, ValueError) as exc:
+        print(f"stancewire ingest feeds: {exc}", file=sys.stderr)
+        return 2
     kafka.ensure_topics(settings.bootstrap)
     mark_build("ingest-feeds")  # the poller serves /metrics itself
     return feeds(args.config, settings)
