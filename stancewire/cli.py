@@ -339,15 +339,16 @@ def _evaluate_dedup(args: argparse.Namespace) -> int:
 
 
 def _replay(args: argparse.Namespace) -> int:
+    from stancewire.backtest import event_time_order
     from stancewire.replay import replay
     from stancewire.runtime import RuntimeFailure, Stack
 
-    lines = _read_lines(args.file)
+    lines = event_time_order(_read_lines(args.file))
     embedded = args.bootstrap is None and args.redis is None
     connection = ConnectionSettings(**_overrides(args))
     stack = Stack() if embedded else Stack(connection.bootstrap, connection.redis_url)
     try:
-        with stack:
+        with stack, _progress("replay", len(lines)) as advance:
             worker = None if args.no_worker else stack.start_worker()
             replay(
                 stack,
@@ -356,6 +357,7 @@ def _replay(args: argparse.Namespace) -> int:
                 worker=worker,
                 embedded=embedded,
                 timeout=args.timeout,
+                progress=advance,
             )
     except RuntimeFailure as exc:
         print(f"stancewire replay: {exc}", file=sys.stderr)

@@ -42,6 +42,7 @@ def replay(
     pace_seconds: float = 0.0,
     timeout: float = 300.0,
     partition: int | None = REPLAY_PARTITION,
+    progress: Callable[[int], None] = lambda _: None,
 ) -> list[Alert]:
     """Send ``lines`` to ``headlines`` and return the alerts they caused, in order.
 
@@ -65,19 +66,19 @@ def replay(
                 )
         else:
             offsets = kafka.produce_headlines(
-                stack.bootstrap, [(_key(line), line) for line in lines], partition
+                stack.bootstrap, [(_key(line), line) for line in lines], partition, progress
             )
         if offsets:
-            progress = kafka.GroupProgress(stack.bootstrap, settings.group_id)
+            group = kafka.GroupProgress(stack.bootstrap, settings.group_id)
 
             def drained() -> bool:
                 _collect(reader, ids, alerts, on_alert, idle_polls=1, until=None)
-                return progress.passed(offsets)
+                return group.passed(offsets)
 
             try:
                 wait_until(drained, timeout, "the worker to process every headline", worker)
             finally:
-                progress.close()
+                group.close()
         _collect(reader, ids, alerts, on_alert, idle_polls=2, until=None)
     return alerts
 

@@ -11,6 +11,23 @@ from schemas import DeadLetterReason, Speaker, Stance, Topic
 HEADLINE_OUTCOMES = ("invalid", "duplicate", "irrelevant", "relevant", "failed")
 
 HEADLINES = Counter("stancewire_headlines_total", "Headlines screened, by outcome", ["outcome"])
+HEADLINES_BY_SOURCE = Counter(
+    "stancewire_headlines_by_source_total",
+    "Valid headlines screened, by source (the first MAX_SOURCES sources; then 'other')",
+    ["source"],
+)
+MAX_SOURCES = 200
+"""Sources get their own label up to this many, so a flood of new names cannot grow the
+series without bound."""
+_sources: set[str] = set()
+
+
+def count_source(source: str) -> None:
+    if source not in _sources and len(_sources) < MAX_SOURCES:
+        _sources.add(source)
+    HEADLINES_BY_SOURCE.labels(source if source in _sources else "other").inc()
+
+
 DEAD_LETTERS = Counter(
     "stancewire_dead_letters_total", "Messages sent to headlines.dlq, by reason", ["reason"]
 )

@@ -142,6 +142,7 @@ class Screen:
         return outcome
 
     async def _screen(self, headline: Headline, timestamp: float | None) -> str:
+        metrics.count_source(headline.source)
         detections = self.detector.detect(headline.text, headline.published_at)
         verdict = await self._check_duplicate(headline, detections)
         if verdict.duplicate:
