@@ -7,14 +7,17 @@ it at start (file entries replace entries with the same id).
 
 from __future__ import annotations
 
+import logging
 import secrets
 from pathlib import Path
 from typing import cast
 
-from pydantic import BaseModel, ConfigDict, TypeAdapter
+from pydantic import BaseModel, ConfigDict, ValidationError
 from redis.asyncio import Redis
 
 from schemas.desks import Subscription, SubscriptionRequest
+
+log = logging.getLogger(__name__)
 
 KEY = "sw:{sw:subscriptions}:all"
 
@@ -46,8 +49,16 @@ class SubscriptionStore:
         await self._redis.hset(KEY, subscription.id, subscription.model_dump_json())
 
     async def all(self) -> list[Subscription]:
+        """Every readable subscription; one that does not validate is logged and skipped, so
+        it cannot stop deliveries to the others."""
         raw = cast(dict[str, str], await self._redis.hgetall(KEY))
-        return sorted(_ADAPTER.validate_json(f"[{','.join(raw.values())}]"), key=lambda s: s.id)
+        found = []
+        for subscription_id, value in raw.items():
+            try:
+                found.append(Subscription.model_validate_json(value))
+            except ValidationError as exc:
+                log.error("subscription %s unreadable, skipped: %s", subscription_id, exc)
+        return sorted(found, key=lambda s: s.id)
 
     async def get(self, subscription_id: str) -> Subscription | None:
         raw = cast(str | None, await self._redis.hget(KEY, subscription_id))
@@ -55,6 +66,3 @@ class SubscriptionStore:
 
     async def delete(self, subscription_id: str) -> bool:
         return bool(await self._redis.hdel(KEY, subscription_id))
-
-
-_ADAPTER = TypeAdapter(list[Subscription])

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -104,6 +105,8 @@ class Push:
         items = parsed if isinstance(parsed, list) else [parsed]
         if len(items) > self.settings.max_batch:
             return error(413, f"more than {self.settings.max_batch} headlines in one request")
+        if len(items) > who.burst:
+            return error(413, f"{who.producer} may send at most {who.burst} headlines at once")
         headlines, problems = _validate(items)
         if problems:
             return error(422, "invalid headlines; nothing was accepted", headlines=problems)
@@ -120,11 +123,15 @@ class Push:
         return JSONResponse({"accepted": [h.id for h in headlines]}, status_code=202)
 
     def _produce(self, headlines: list[Headline]) -> list[str]:
+        """Produce and wait for this request's own acknowledgements (not a flush of the
+        shared producer, which other requests' threads are using too)."""
         failures: list[str] = []
+        done = threading.Semaphore(0)
 
         def delivered(err: KafkaError | None, _message: object) -> None:
             if err is not None:
                 failures.append(str(err))
+            done.release()
 
         for headline in headlines:
             self.producer.produce(
@@ -133,8 +140,12 @@ class Push:
                 value=headline.model_dump_json().encode(),
                 on_delivery=delivered,
             )
-        if self.producer.flush(10):
-            failures.append("timed out")
+        deadline = time.monotonic() + 10
+        for _ in headlines:
+            while not done.acquire(timeout=0.01):
+                self.producer.poll(0)
+                if time.monotonic() > deadline:
+                    return [*failures, "timed out"]
         return failures
 
     async def healthz(self, _request: Request) -> Response:

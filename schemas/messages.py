@@ -20,7 +20,10 @@ MAX_TEXT_CHARS = 4_000
 GovernmentCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
 """ISO 3166-1 alpha-2 code of a government, or ``EU`` for the European Union."""
 
-NonEmpty = Annotated[str, StringConstraints(min_length=1, max_length=256)]
+NonEmpty = Annotated[
+    str, StringConstraints(min_length=1, max_length=256, pattern=r"^[^\x00-\x1f\x7f]+$")
+]
+"""A short name or id: no control characters (they would cut the fields of Redis values)."""
 
 
 class Topic(StrEnum):

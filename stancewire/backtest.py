@@ -12,6 +12,7 @@ import asyncio
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from redis.asyncio import Redis
@@ -47,17 +48,19 @@ class CollectingSink:
 
 
 def event_time_order(lines: Sequence[bytes]) -> list[bytes]:
-    """Lines by ``published_at`` (stable); lines without one keep their order, at the end."""
+    """Lines by ``published_at`` as an instant (stable; "03:00Z" after "11:00+09:00"); lines
+    without a readable, timezone-aware one keep their order, at the end."""
 
-    def published(line: bytes) -> str | None:
+    def published(line: bytes) -> datetime | None:
         try:
-            value = json.loads(line).get("published_at")
-        except (ValueError, AttributeError):
+            value = datetime.fromisoformat(json.loads(line)["published_at"])
+        except (ValueError, TypeError, KeyError, AttributeError):
             return None
-        return value if isinstance(value, str) else None
+        return value if value.tzinfo is not None else None
 
     keyed = [(published(line), line) for line in lines]
-    dated = sorted((pair for pair in keyed if pair[0] is not None), key=lambda pair: pair[0] or "")
+    dated = [(stamp, line) for stamp, line in keyed if stamp is not None]
+    dated.sort(key=lambda pair: pair[0])
     return [line for _, line in dated] + [line for stamp, line in keyed if stamp is None]
 
 

@@ -52,24 +52,7 @@ def _parser() -> argparse.ArgumentParser:
 
     _offline_commands(commands)
 
-    replay = commands.add_parser("replay", help="push JSONL headlines through the real pipeline")
-    replay.add_argument("file", help="JSONL file of headlines, or - for stdin")
-    _connection_flags(replay)
-    replay.add_argument(
-        "--no-worker", action="store_true", help="use the workers already running on --bootstrap"
-    )
-    replay.add_argument(
-        "--timeout", type=float, default=300.0, help="seconds to wait for the drain"
-    )
-    replay.set_defaults(run=_replay)
-
-    demo = commands.add_parser("demo", help="the whole pipeline on the embedded broker and Redis")
-    demo.add_argument("--once", action="store_true", help="exit when the sample wire is drained")
-    demo.add_argument("--metrics-port", type=int, default=9100, help="the worker's /metrics port")
-    demo.add_argument("--pace", type=float, default=0.15, help="seconds between sample headlines")
-    demo.add_argument("--port", type=int, default=8000, help="the gateway's port (board at /)")
-    demo.add_argument("--token", default=None, help="the desk token (printed when generated)")
-    demo.set_defaults(run=_demo)
+    _pipeline_commands(commands)
 
     worker = commands.add_parser("worker", help="the stream worker (Faust)")
     _connection_flags(worker)
@@ -112,6 +95,33 @@ def _parser() -> argparse.ArgumentParser:
     tail_parser.add_argument("--limit", type=int, default=None, help="exit after N alerts")
     tail_parser.set_defaults(run=_tail)
     return parser
+
+
+def _pipeline_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Commands that run the whole pipeline on the embedded stack (or given services)."""
+    replay = commands.add_parser("replay", help="push JSONL headlines through the real pipeline")
+    replay.add_argument("file", help="JSONL file of headlines, or - for stdin")
+    _connection_flags(replay)
+    replay.add_argument(
+        "--no-worker", action="store_true", help="use the workers already running on --bootstrap"
+    )
+    replay.add_argument(
+        "--timeout", type=float, default=300.0, help="seconds to wait for the drain"
+    )
+    replay.add_argument(
+        "--event-time-order",
+        action="store_true",
+        help="sort by published_at first (default: input order, as DESIGN.md says)",
+    )
+    replay.set_defaults(run=_replay)
+
+    demo = commands.add_parser("demo", help="the whole pipeline on the embedded broker and Redis")
+    demo.add_argument("--once", action="store_true", help="exit when the sample wire is drained")
+    demo.add_argument("--metrics-port", type=int, default=9100, help="the worker's /metrics port")
+    demo.add_argument("--pace", type=float, default=0.15, help="seconds between sample headlines")
+    demo.add_argument("--port", type=int, default=8000, help="the gateway's port (board at /)")
+    demo.add_argument("--token", default=None, help="the desk token (printed when generated)")
+    demo.set_defaults(run=_demo)
 
 
 def _offline_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -202,11 +212,17 @@ def _read_lines(file: str) -> list[bytes]:
 def _classify(args: argparse.Namespace) -> int:
     from streams.detect import detect
 
-    stream = sys.stdin if args.file == "-" else Path(args.file).open(encoding="utf-8")  # noqa: SIM115
+    stream: BinaryIO = sys.stdin.buffer if args.file == "-" else Path(args.file).open("rb")  # noqa: SIM115
     with stream:
-        for line in stream:
-            if line.strip():
-                print(json.dumps(_classify_line(line, detect)), flush=False)
+        for raw in stream:
+            if not raw.strip():
+                continue
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:  # one bad line is reported; the run goes on
+                print(json.dumps({"id": None, "error": f"not UTF-8: {exc}"}))
+                continue
+            print(json.dumps(_classify_line(line, detect)))
     sys.stdout.flush()
     return 0
 
@@ -343,7 +359,9 @@ def _replay(args: argparse.Namespace) -> int:
     from stancewire.replay import replay
     from stancewire.runtime import RuntimeFailure, Stack
 
-    lines = event_time_order(_read_lines(args.file))
+    lines = _read_lines(args.file)
+    if args.event_time_order:
+        lines = event_time_order(lines)
     embedded = args.bootstrap is None and args.redis is None
     connection = ConnectionSettings(**_overrides(args))
     stack = Stack() if embedded else Stack(connection.bootstrap, connection.redis_url)

@@ -19,7 +19,6 @@ from typing import Any
 import faust
 from faust.types import TP
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
 from schemas import (
     ALERTS,
@@ -157,8 +156,8 @@ def create_app(settings: WorkerSettings) -> faust.App:
     async def republish(older_than_ms: int | None) -> None:
         try:
             count = await screen.republish_pending(older_than_ms)
-        except RedisError as exc:  # the next sweep tries again
-            log.error("outbox sweep failed, Redis: %s", exc)
+        except Exception as exc:  # Redis or Kafka: the next sweep tries again; never crash
+            log.error("outbox sweep failed, will retry: %s", exc)
             return
         if count:
             log.warning("republished %d alert(s) left in the outbox", count)

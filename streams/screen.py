@@ -148,19 +148,22 @@ class Screen:
         if verdict.duplicate:
             metrics.DUPLICATES.labels(verdict.seen.value).inc()
             await self._corroborate(headline, verdict)
-            return "duplicate"
-        if not detections:
+        elif not detections:
             return "irrelevant"
         detected_at = self._clock()
         for detection in detections:
             statement = _statement(headline, detection, verdict.story_id, detected_at)
-            metrics.STATEMENTS.labels(
-                statement.topic.value, statement.stance.value, statement.speaker.value
-            ).inc()
-            await self._sink.statement(statement)
+            if not verdict.duplicate:
+                metrics.STATEMENTS.labels(
+                    statement.topic.value, statement.stance.value, statement.speaker.value
+                ).inc()
+                await self._sink.statement(statement)
             if statement.speaker is Speaker.GOVERNMENT:
+                # A duplicate goes to the compare-and-set too: it is "unchanged" unless the
+                # stance moved since its story's first report (a reversal and a return within
+                # the window), and then the return is a change that must alert.
                 await self._apply(statement, timestamp)
-        return "relevant"
+        return "duplicate" if verdict.duplicate else "relevant"
 
     async def _check_duplicate(self, headline: Headline, detections: list[Detection]) -> Verdict:
         try:
@@ -228,7 +231,11 @@ class Screen:
             return
         alert, entry = transition.alert, transition.outbox_entry
         assert alert is not None and entry is not None
-        await self._sink.alert(alert)
+        try:
+            await self._sink.alert(alert)
+        except Exception:  # the outbox keeps it and the sweep publishes it; go on
+            log.exception("alert %s not published now; the outbox sweep will", alert.alert_id)
+            return
         now = time.time()
         metrics.ALERTS.labels(alert.government, alert.topic.value).inc()
         metrics.PUBLICATION_TO_ALERT_SECONDS.observe(max(0.0, now - alert.published_at.timestamp()))
@@ -292,7 +299,15 @@ class Screen:
             received_at=self._clock(),
         )
         metrics.DEAD_LETTERS.labels(reason.value).inc()
-        await self._sink.dead_letter(key, letter)
+        delay = 0.05
+        while True:  # a message is committed once handled: it must be somewhere first
+            try:
+                await self._sink.dead_letter(key, letter)
+                return
+            except Exception as exc:
+                log.error("dead letter not accepted by the broker, retrying: %s", exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
 
 
 def _decode(raw: bytes | None, max_bytes: int) -> Headline | tuple[DeadLetterReason, str]:

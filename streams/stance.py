@@ -9,14 +9,18 @@ entry, and entries a crash left behind are published again by ``pending``/``ackn
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import cast
 
+from pydantic import ValidationError
 from redis.asyncio import Redis
 
 from schemas import Alert, Stance, Statement
 from schemas.state import CURRENT_STANCES_KEY, OUTBOX_KEY, StanceState
+
+log = logging.getLogger(__name__)
 
 # ARGV: field, new stance, event time (ms), new state (JSON), alert draft (JSON, from=null)
 _COMPARE_AND_SET = """
@@ -97,10 +101,18 @@ class StanceStore:
             list[tuple[str, dict[str, str]]],
             await self._redis.xrange(OUTBOX_KEY, "-", upper, count=count),
         )
-        return [
-            (entry_id, _with_previous(Alert.model_validate_json(fields["alert"]), fields["from"]))
-            for entry_id, fields in entries
-        ]
+        pending = []
+        for entry_id, fields in entries:
+            try:
+                alert = Alert.model_validate_json(fields["alert"])
+            except (KeyError, ValidationError) as exc:
+                # Unreadable (another version wrote it): logged whole, then dropped, so one
+                # entry cannot stop every later alert behind it.
+                log.error("outbox entry %s unreadable, dropped: %s %r", entry_id, exc, fields)
+                await self.acknowledge(entry_id)
+                continue
+            pending.append((entry_id, _with_previous(alert, fields["from"])))
+        return pending
 
     async def acknowledge(self, entry_id: str) -> None:
         await self._redis.xdel(OUTBOX_KEY, entry_id)

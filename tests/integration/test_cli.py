@@ -24,13 +24,11 @@ STANCEWIRE = [sys.executable, "-m", "stancewire"]
 def stancewire(
     *args: str, stdin: bytes | None = None, timeout: float = 180
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*STANCEWIRE, *args],
-        input=None if stdin is None else stdin.decode(),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
+    done = subprocess.run(
+        [*STANCEWIRE, *args], input=stdin, capture_output=True, timeout=timeout, check=False
+    )
+    return subprocess.CompletedProcess(
+        done.args, done.returncode, done.stdout.decode(), done.stderr.decode()
     )
 
 
@@ -51,6 +49,7 @@ def test_classify_keeps_order_and_reports_malformed_lines() -> None:
             b'{"id": "a", "text": "Kato says Japan has no intention of using its US Treasury '
             b'holdings as a card"}',
             b"not json",
+            b'{"id": "\xff", "text": "not UTF-8"}',
             b'{"id": "b", "text": "Treasury yields rise after strong jobs data"}',
             b'{"text": "no id"}',
         ]
@@ -58,14 +57,15 @@ def test_classify_keeps_order_and_reports_malformed_lines() -> None:
     done = stancewire("classify", "-", stdin=lines)
     assert done.returncode == 0, done.stderr
     out = [json.loads(line) for line in done.stdout.splitlines()]
-    assert [o["id"] for o in out] == ["a", None, "b", None]
+    assert [o["id"] for o in out] == ["a", None, None, "b", None]
     assert out[0]["relevant"] is True
     assert [(s["government"], s["stance"], s["speaker"]) for s in out[0]["statements"]] == [
         ("JP", "rules_out", "government")
     ]
     assert out[0]["statements"][0]["evidence"]
-    assert out[1]["error"] and out[3]["error"]
-    assert out[2] == {"id": "b", "relevant": False, "statements": []}
+    assert out[1]["error"] and out[4]["error"]
+    assert "UTF-8" in out[2]["error"]
+    assert out[3] == {"id": "b", "relevant": False, "statements": []}
 
 
 def test_ingest_and_tail_against_a_running_pipeline(pipeline: Pipeline, tmp_path: Path) -> None:

@@ -112,6 +112,7 @@ def test_bad_input_is_dead_lettered_and_the_worker_goes_on(
             "invalid",
         ),
         "mistyped id": (json.dumps({**good, "id": 12345}).encode(), "invalid"),
+        "control character in id": (json.dumps({**good, "id": "a\tb"}).encode(), "invalid"),
         "naive timestamp": (
             json.dumps({**good, "published_at": "2025-04-04T08:00:00"}).encode(),
             "invalid",

@@ -71,3 +71,25 @@ def test_will_use_and_will_not_use_are_two_alerts(redis: Redis, pipeline: object
     assert [a.headline_id for a in alerts] == [first, second]
     assert alerts[0].to.value != "rules_out"
     assert (alerts[1].from_, alerts[1].to.value) == (alerts[0].to, "rules_out")
+
+
+def test_a_return_to_an_earlier_stance_within_the_window_alerts(
+    redis: Redis, pipeline: object
+) -> None:
+    """Rules out, then "does not rule out", then a reworded rules-out the same day: the last
+    one matches the first story but the stance moved in between, so it must alert."""
+    ids = [unique("flip") for _ in range(3)]
+    lines = [
+        headline("Japan has no intention of using its US Treasury holdings as a negotiating tool, "
+                 "Finance Minister Kato says", "2025-05-04T03:00:00+00:00", id=ids[0], source="A"),
+        headline("Japan does not rule out using its US Treasury holdings in trade talks, "
+                 "Finance Minister Kato says", "2025-05-04T09:00:00+00:00", id=ids[1], source="B"),
+        headline("Kato says Japan has no intention of using its U.S. Treasury holdings as a "
+                 "negotiating tool", "2025-05-04T15:00:00+00:00", id=ids[2], source="C"),
+    ]  # fmt: skip
+    alerts = run(pipeline, lines)  # type: ignore[arg-type]
+    assert [(a.headline_id, a.from_ and a.from_.value, a.to.value) for a in alerts] == [
+        (ids[0], None, "rules_out"),
+        (ids[1], "rules_out", "open"),
+        (ids[2], "open", "rules_out"),
+    ]
