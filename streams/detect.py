@@ -103,7 +103,7 @@ _OBJECT_BEFORE = re.compile(
 _GOODS_AFTER = re.compile(
     r"\s*(?:-|'s\s+|\u2019s\s+)?(?:treasur|debt|bonds?|goods|imports?|products|exports?|"
     r"tariffs?|government\s+bonds|farm|soybeans?|assets|dollar|securities|trade\s+talks|deal|"
-    r"negotiat|counterpart|duties|levies|market|firms?|companies|chips?|lng|cars?|EVs?|"
+    r"negotiat|counterpart|duties|levies(?!\s+(?:(?:an?|extra|additional|new|further)\s+)*\d)|market|firms?|companies|chips?|lng|cars?|EVs?|"
     r"electric|steel|alumin|crude|pork|wine|beef|coal|buyers|shoppers|consumers|stocks|"
     r"economy|growth|inflation|units|entities)",
     re.IGNORECASE,
@@ -184,7 +184,16 @@ _REPORTING_AFTER = re.compile(
 _ACCORDING_TO = re.compile(r"(?:according\s+to|citing)\s+(?:\w+\s+){0,2}$", re.IGNORECASE)
 _POSSESSIVE = re.compile(rf"{_APOS}s\b")
 # A measure whose owner must be named for a "takes effect" cue: "Canada's counter-tariffs".
-_OWNED_RULES = frozenset({"acting.takes_effect", "acting.in_force"})
+_OWNED_RULES = frozenset({"acting.takes_effect", "acting.in_force", "acting.remains"})
+# Acting cues that state a measure is in place, whatever modal precedes ("will stay in place").
+_KEEPS_RULES = frozenset({"acting.keeps", "acting.remains"})
+# A measure announced with a start date still to come is a threat ("..., effective Feb. 10").
+_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
+_SCHEDULED_AFTER = re.compile(
+    r"[^;]*?\b(?:effective|starting|from|as\s+of|phased\s+in\s+from|due\s+to\s+(?:start|begin))"
+    rf"\s+(?:(?:{_MONTH})\s+\d{{1,2}}\b|\d{{1,2}}\s+{_MONTH}|"
+    r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b|next\s+(?:week|month))"
+)
 
 _STANCE_RANK = {Stance.RULES_OUT: 4, Stance.ACTING: 3, Stance.THREATENS: 2, Stance.OPEN: 1}
 
@@ -580,7 +589,7 @@ class Detector:
                 before = _tail(sentence, start)
                 if _HYPOTHETICAL_SUBJECT.search(before):
                     continue
-                keeps = rule == "acting.keeps"
+                keeps = rule in _KEEPS_RULES
                 family = rule.split(".", 1)[1]
                 if not keeps and _MODAL_THREAT.search(before):
                     rule, stance = f"threatens.modal_{family}", Stance.THREATENS
@@ -588,6 +597,12 @@ class Detector:
                     rule, stance = f"open.modal_{family}", Stance.OPEN
                 elif not keeps and _CONDITION_AFTER.match(sentence, end):
                     rule, stance = f"threatens.if_{family}", Stance.THREATENS
+                elif (
+                    not keeps
+                    and rule not in _OWNED_RULES
+                    and _SCHEDULED_AFTER.match(sentence, end, _clause_end(sentence, end) + 40)
+                ):
+                    rule, stance = f"threatens.scheduled_{family}", Stance.THREATENS
             cues.append(_Cue(start, end, rule, stance))
         for compiled in lever_hits:
             lever = self.lexicon.lever_cues[compiled.index]
@@ -597,6 +612,19 @@ class Detector:
                 if _MODAL_OPEN.search(_tail(sentence, m.start())):
                     cues.append(
                         _Cue(m.start(), m.end(), "open.modal_lever", Stance.OPEN, lever.topic)
+                    )
+                    continue
+                if lever.stance is Stance.ACTING and _MODAL_THREAT.search(
+                    _tail(sentence, m.start())
+                ):
+                    cues.append(
+                        _Cue(
+                            m.start(),
+                            m.end(),
+                            "threatens.modal_lever",
+                            Stance.THREATENS,
+                            lever.topic,
+                        )
                     )
                     continue
                 cues.append(_Cue(m.start(), m.end(), lever.rule, lever.stance, lever.topic))
@@ -832,7 +860,7 @@ def _owner_before(sentence: str, spans: list[_Span], position: int) -> str | Non
 _OWNED_MEASURE = re.compile(
     rf"(?:{_APOS}s)?(?:\s+[\w$%.-]+){{0,5}}?\s+(?:counter-?tariffs?|counter-?measures|tariffs?|"
     r"duties|levies|levy|curbs|controls|freeze|bans?|restrictions|rules|surcharges?|"
-    r"refusal|boycott|embargo)\b",
+    r"refusal|boycott|embargo|fees|surtax)\b",
     re.IGNORECASE,
 )
 

@@ -535,13 +535,16 @@ def test_a_detector_per_lexicon_matches_the_module_function() -> None:
 
 SAMPLE = Path(stancewire.__file__).parent / "sample"
 DEV = Path(__file__).resolve().parents[1] / "data" / "detection" / "dev.jsonl"
+DEV2 = DEV.with_name("dev2.jsonl")
 
 # Measured (F1): sample relevant 0.990, statement 0.971, stance=rules_out 1.000, speaker 0.971;
-# dev relevant 0.950, statement 0.838, stance=rules_out 0.889, speaker 0.926, stance
-# macro-F1 0.832. A change that drops below these floors is a regression to look at, not a
-# number to lower.
+# dev relevant 0.964, statement 0.840, stance=rules_out 0.889, speaker 0.940, stance
+# macro-F1 0.836; dev2 (varied wording) relevant 0.959, statement 0.875, stance=rules_out
+# 0.968, stance macro-F1 0.889. A change that drops below these floors is a regression to
+# look at, not a number to lower.
+DEV2_FLOORS = {"relevant": 0.93, "statement": 0.84, "stance=rules_out": 0.93}
 FLOORS = {"relevant": 0.95, "statement": 0.93, "stance=rules_out": 0.95, "speaker": 0.93}
-DEV_FLOORS = {"relevant": 0.93, "statement": 0.80, "stance=rules_out": 0.85, "speaker": 0.90}
+DEV_FLOORS = {"relevant": 0.95, "statement": 0.80, "stance=rules_out": 0.85, "speaker": 0.90}
 
 
 def test_sample_scores_stay_above_floors() -> None:
@@ -564,3 +567,84 @@ def test_dev_scores_stay_above_floors() -> None:
     assert result.stance_macro_f1 >= 0.80
     assert result.accuracy["government"].value >= 0.97
     assert result.accuracy["speaker"].value >= 0.95
+
+
+def test_dev2_scores_stay_above_floors() -> None:
+    out = io.StringIO()
+    result = run(DEV2, None, out)
+    assert result.items >= 120
+    scores = {name: result.rows[name].f1 for name in DEV2_FLOORS}
+    assert all(scores[name] >= floor for name, floor in DEV2_FLOORS.items()), (
+        scores,
+        out.getvalue(),
+    )
+    assert result.stance_macro_f1 >= 0.85
+    assert result.accuracy["government"].value >= 0.95
+
+
+# --- varied wire wording (sentences written for these tests) ----------------------------------
+
+VARIED = [
+    case(
+        "Canada levies 25% duties on C$20 billion of American goods.",
+        ("CA", TL, "acting", GOV),
+        id="levies-as-verb",
+    ),
+    case(
+        "Mexico to levy 30% tariffs on US pork from June 2.",
+        ("MX", TL, "threatens", GOV),
+        id="to-levy-from-date",
+    ),
+    case(
+        "Brazil hits US ethanol with 18% duties, effective Jan. 5.",
+        ("BR", TL, "threatens", GOV),
+        id="scheduled-is-a-threat",
+    ),
+    case(
+        "India's retaliatory duties on US almonds enter into force.",
+        ("IN", TL, "acting", GOV),
+        id="enters-into-force",
+    ),
+    case("Korea blacklists 12 US defence contractors.", ("KR", TL, "acting", GOV), id="blacklists"),
+    case(
+        "Turkey sees no need to hit back at US tariffs.",
+        ("TR", TL, "rules_out", GOV),
+        id="no-need-to-hit-back",
+    ),
+    case(
+        "Thailand not planning to retaliate against US levies, officials say.",
+        ("TH", TL, "rules_out", GOV),
+        id="not-planning-to",
+    ),
+    case(
+        "Beijing ratchets up levies on US goods to 60%.",
+        ("CN", TL, "acting", GOV),
+        id="ratchets-up",
+    ),
+    case(
+        "Japan's counter-tariffs will stay in place, Ishiba says.",
+        ("JP", TL, "acting", GOV),
+        id="stays-in-place-is-acting",
+    ),
+    case(
+        "China begins charging port fees on US-flagged ships.",
+        ("CN", TL, "acting", GOV),
+        id="port-fees",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), VARIED)
+def test_varied_wording(text: str, expected: set[Row]) -> None:
+    assert found(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Vietnam bans rice exports to keep domestic prices in check.",
+        "Treasury sells $40 billion of seven-year notes.",
+    ],
+)
+def test_varied_negatives(text: str) -> None:
+    assert found(text) == set()
