@@ -122,6 +122,10 @@ class Alert(_Message):
     detected_at: AwareDatetime
     confidence: Annotated[float, Field(ge=0.0, le=1.0)]
     speaker: Speaker
+    seq: int | None = None
+    """This key's change number (1, 2, ...): alerts can reach a desk out of order (another
+    partition's worker, a republish after a crash); the one with the larger ``seq`` is the
+    newer stance. Not part of ``alert_id``."""
 
     @staticmethod
     def derive_id(government: str, topic: Topic, to: Stance, headline_id: str) -> str:

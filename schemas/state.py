@@ -14,6 +14,8 @@ CURRENT_STANCES_KEY = "sw:{sw:stance}:current"
 """Hash: ``GOVERNMENT:topic`` -> StanceState JSON."""
 OUTBOX_KEY = "sw:{sw:stance}:outbox"
 """Stream of alerts written with a stance change and deleted once published."""
+SEQUENCE_KEY = "sw:{sw:stance}:seq"
+"""Hash: ``GOVERNMENT:topic`` -> how many times its stance has changed."""
 
 
 class StanceState(BaseModel):
@@ -29,3 +31,5 @@ class StanceState(BaseModel):
     evidence: str
     source: str
     confidence: float = Field(ge=0.0, le=1.0)
+    seq: int = 0
+    """The key's change number: the alert that set this state carries the same ``seq``."""

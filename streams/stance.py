@@ -18,11 +18,14 @@ from pydantic import ValidationError
 from redis.asyncio import Redis
 
 from schemas import Alert, Stance, Statement
-from schemas.state import CURRENT_STANCES_KEY, OUTBOX_KEY, StanceState
+from schemas.state import CURRENT_STANCES_KEY, OUTBOX_KEY, SEQUENCE_KEY, StanceState
 
 log = logging.getLogger(__name__)
 
-# ARGV: field, new stance, event time (ms), new state (JSON), alert draft (JSON, from=null)
+# KEYS: current stances, outbox, change counters.
+# ARGV: field, new stance, event time (ms), new state (JSON without seq), alert draft (JSON).
+# A change takes the key's next sequence number, so an alert that reaches a desk late (from
+# another partition's worker, or from the outbox sweep) is recognisably older.
 _COMPARE_AND_SET = """
 local held = redis.call('HGET', KEYS[1], ARGV[1])
 local previous = ''
@@ -36,9 +39,10 @@ if held then
   end
   previous = current['stance']
 end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[4])
-local entry = redis.call('XADD', KEYS[2], '*', 'alert', ARGV[5], 'from', previous)
-return {'changed', previous, entry}
+local seq = redis.call('HINCRBY', KEYS[3], ARGV[1], 1)
+redis.call('HSET', KEYS[1], ARGV[1], string.sub(ARGV[4], 1, -2) .. ',"seq":' .. seq .. '}')
+local entry = redis.call('XADD', KEYS[2], '*', 'alert', ARGV[5], 'from', previous, 'seq', seq)
+return {'changed', previous, entry, seq}
 """
 
 
@@ -75,7 +79,7 @@ class StanceStore:
             confidence=statement.confidence,
         )
         reply = await self._compare_and_set(
-            keys=[CURRENT_STANCES_KEY, OUTBOX_KEY],
+            keys=[CURRENT_STANCES_KEY, OUTBOX_KEY, SEQUENCE_KEY],
             args=[
                 statement.stance_key,
                 statement.stance.value,
@@ -87,7 +91,7 @@ class StanceStore:
         outcome = Outcome(reply[0])
         if outcome is not Outcome.CHANGED:
             return Transition(outcome)
-        return Transition(outcome, _with_previous(draft, reply[1]), reply[2])
+        return Transition(outcome, _complete(draft, reply[1], reply[3]), reply[2])
 
     async def pending(
         self, older_than_ms: int | None = None, count: int = 100
@@ -111,7 +115,7 @@ class StanceStore:
                 log.error("outbox entry %s unreadable, dropped: %s %r", entry_id, exc, fields)
                 await self.acknowledge(entry_id)
                 continue
-            pending.append((entry_id, _with_previous(alert, fields["from"])))
+            pending.append((entry_id, _complete(alert, fields["from"], fields.get("seq"))))
         return pending
 
     async def acknowledge(self, entry_id: str) -> None:
@@ -123,5 +127,11 @@ class StanceStore:
         return {key: StanceState.model_validate_json(value) for key, value in raw.items()}
 
 
-def _with_previous(draft: Alert, previous: str) -> Alert:
-    return draft.model_copy(update={"from_": Stance(previous) if previous else None})
+def _complete(draft: Alert, previous: str, seq: int | str | None) -> Alert:
+    """The draft with what the compare-and-set decided: ``from`` and ``seq``."""
+    return draft.model_copy(
+        update={
+            "from_": Stance(previous) if previous else None,
+            "seq": None if seq is None else int(seq),
+        }
+    )

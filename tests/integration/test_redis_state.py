@@ -71,6 +71,7 @@ def test_stance_transitions(stack: Stack, redis: SyncRedis) -> None:
     async def work(client: Redis) -> list[tuple[Outcome, Stance | None, Stance | None]]:
         store = StanceStore(client)
         seen = []
+        seqs = []
         for stance, minutes, hid in [
             (Stance.OPEN, 0, "h1"),  # first stance: null -> open
             (Stance.OPEN, 5, "h2"),  # same stance again: no alert
@@ -84,6 +85,12 @@ def test_stance_transitions(stack: Stack, redis: SyncRedis) -> None:
             seen.append(
                 (transition.outcome, alert.from_ if alert else None, alert.to if alert else None)
             )
+            if alert is not None:
+                seqs.append(alert.seq)
+        # Each change takes the key's next number, and the board's state carries the last.
+        assert seqs == [1, 2, 3]
+        assert (await store.current())["JP:treasury_holdings"].seq == 3
+        assert [a.seq for _, a in await store.pending()] == [1, 2, 3]
         return seen
 
     assert with_redis(stack, work) == [
