@@ -31,7 +31,7 @@ from consumers.hub import Delivered, Hub, parse_event_id
 from consumers.openapi import document
 from consumers.subscriptions import SubscriptionStore
 from schemas import Alert, Stance, Topic
-from schemas.desks import AlertFilter, Desk, Desks, SubscriptionRequest
+from schemas.desks import AlertFilter, Desk, Desks, SubscriptionRequest, private_target
 from schemas.settings import GatewaySettings
 from schemas.state import CURRENT_STANCES_KEY, StanceState
 
@@ -265,6 +265,9 @@ class Gateway:
     async def add_subscription(self, request: Request, desk: Desk) -> Response:
         wanted = SubscriptionRequest.model_validate_json(await request.body())
         within_scope(desk, wanted.filter)
+        inside = private_target(str(wanted.url))
+        if inside and not self.settings.webhook_allow_private:
+            return error(422, f"webhook refused: {inside}")
         if not wanted.filter.governments and desk.scope.governments:
             wanted = wanted.model_copy(
                 update={

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints
 
@@ -106,6 +108,28 @@ class SubscriptionRequest(BaseModel):
     """Signing secrets: two during a rollover (each POST is signed with every one)."""
     filter: AlertFilter = AlertFilter()
     description: str = ""
+
+
+def private_target(url: str) -> str | None:
+    """Why a webhook URL points inside the network (a loopback, private, link-local or
+    reserved address, or localhost), or None. Hostnames are not resolved here."""
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return f"{host} is this machine"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return None
+    if (
+        address.is_private
+        or address.is_loopback
+        or address.is_link_local
+        or address.is_reserved
+        or address.is_multicast
+        or address.is_unspecified
+    ):
+        return f"{address} is not a public address"
+    return None
 
 
 class Subscription(SubscriptionRequest):

@@ -62,6 +62,11 @@ class GatewaySettings(ConnectionSettings):
     fetch_wait_seconds: float = Field(
         0.01, gt=0, le=1.0, description="Fetch wait of the alert readers (see the worker's)"
     )
+    webhook_allow_private: bool = Field(
+        False,
+        description="Let desks subscribe webhooks on private or loopback addresses (one "
+        "machine, tests); off, such a subscription is refused",
+    )
     keepalive_seconds: float = Field(
         15.0, gt=0, description="Comment lines sent on an idle SSE stream, so proxies keep it"
     )

@@ -293,7 +293,12 @@ class Stack:
     def start_gateway(
         self, port: int, tokens_json: str, metrics_port: int = 0, name: str = "gateway"
     ) -> Child:
-        """A gateway serving the desks in ``tokens_json``, ready (history read) on return."""
+        """A gateway serving the desks in ``tokens_json``, ready (history read) on return.
+        On the embedded stack everything is on this machine, so desks may subscribe webhooks
+        on loopback addresses."""
+        env = {"STANCEWIRE_TOKENS_JSON": tokens_json}
+        if self.embedded_broker:
+            env["STANCEWIRE_WEBHOOK_ALLOW_PRIVATE"] = "true"
         child = self.start(
             "gateway",
             "--port",
@@ -301,7 +306,7 @@ class Stack:
             "--metrics-port",
             str(metrics_port),
             name=name,
-            env={"STANCEWIRE_TOKENS_JSON": tokens_json},
+            env=env,
         )
         wait_until(lambda: http_ok(f"http://127.0.0.1:{port}/readyz"), 60, "the gateway", child)
         return child

@@ -9,6 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from schemas import MAX_TEXT_CHARS, TOPICS, Alert, Headline, Stance, Topic
+from schemas.desks import private_target
 
 HEADLINE: dict[str, Any] = {
     "id": "h-1",
@@ -109,3 +110,21 @@ def test_topic_names_are_unique_and_every_topic_has_a_model() -> None:
     names = [spec.name for spec in TOPICS]
     assert len(set(names)) == len(names)
     assert names == ["headlines", "headlines.dlq", "statements", "alerts"]
+
+
+@pytest.mark.parametrize(
+    ("url", "inside"),
+    [
+        ("https://hooks.desk.example/stancewire", False),
+        ("https://203.0.113.9/hook", True),  # documentation range: reserved
+        ("https://8.8.8.8/hook", False),
+        ("http://127.0.0.1:9000/hook", True),
+        ("http://localhost/hook", True),
+        ("http://10.1.2.3/hook", True),
+        ("http://169.254.169.254/latest/meta-data", True),
+        ("http://[::1]/hook", True),
+        ("http://[fd00::1]/hook", True),
+    ],
+)
+def test_webhooks_inside_the_network_are_recognised(url: str, inside: bool) -> None:
+    assert (private_target(url) is not None) is inside
