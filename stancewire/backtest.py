@@ -79,12 +79,7 @@ async def backtest(
         Detector.from_path(lexicon),
         Dedup(
             redis,
-            DedupSettings(
-                exact_ttl_seconds=settings.dedup_ttl_seconds,
-                near_ttl_seconds=settings.near_dup_ttl_seconds,
-                window_seconds=settings.near_dup_window_seconds,
-                min_bands=settings.near_dup_min_bands,
-            ),
+            DedupSettings.of(settings),
         ),
         Stories(redis, settings.story_ttl_seconds),
         StanceStore(redis),

@@ -58,12 +58,7 @@ async def predict(redis_url: str, pairs: list[Pair], settings: WorkerSettings) -
     client = Redis.from_url(redis_url, decode_responses=True)
     dedup = Dedup(
         client,
-        DedupSettings(
-            exact_ttl_seconds=settings.dedup_ttl_seconds,
-            near_ttl_seconds=settings.near_dup_ttl_seconds,
-            window_seconds=settings.near_dup_window_seconds,
-            min_bands=settings.near_dup_min_bands,
-        ),
+        DedupSettings.of(settings),
     )
     predicted = []
     try:

@@ -106,12 +106,7 @@ def create_app(settings: WorkerSettings) -> faust.App:
     # Two clients: dedup gives up within milliseconds (it fails open), the stance step waits.
     fast = _redis(settings.redis_url, settings.dedup_timeout_seconds)
     patient = _redis(settings.redis_url, settings.redis_timeout_seconds)
-    dedup = DedupSettings(
-        exact_ttl_seconds=settings.dedup_ttl_seconds,
-        near_ttl_seconds=settings.near_dup_ttl_seconds,
-        window_seconds=settings.near_dup_window_seconds,
-        min_bands=settings.near_dup_min_bands,
-    )
+    dedup = DedupSettings.of(settings)
     screen = Screen(
         Detector.from_path(settings.lexicon_path),
         Dedup(fast, dedup),

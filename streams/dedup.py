@@ -38,6 +38,7 @@ from enum import StrEnum
 from redis.asyncio import Redis
 
 from schemas import Headline
+from schemas.settings import WorkerSettings
 from streams import minhash
 from streams.detect import Detection, entities
 
@@ -171,6 +172,15 @@ class DedupSettings:
     near_ttl_seconds: int
     window_seconds: int
     min_bands: int
+
+    @classmethod
+    def of(cls, settings: WorkerSettings) -> DedupSettings:
+        return cls(
+            exact_ttl_seconds=settings.dedup_ttl_seconds,
+            near_ttl_seconds=settings.near_dup_ttl_seconds,
+            window_seconds=settings.near_dup_window_seconds,
+            min_bands=settings.near_dup_min_bands,
+        )
 
 
 class Dedup:
