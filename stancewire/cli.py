@@ -412,6 +412,8 @@ def _worker(args: argparse.Namespace) -> int:
     serve("worker", settings.metrics_port, settings.metrics_host)
     app = create_app(settings)
     worker = faust.Worker(app, loglevel="WARNING", quiet=True)
+    # Measured: aiokafka's debug records were being built on the hot path (3-4% of CPU).
+    logging.getLogger("aiokafka").setLevel(logging.WARNING)
     worker.execute_from_commandline()
     return 0
 

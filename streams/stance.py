@@ -84,7 +84,7 @@ class StanceStore:
                 statement.stance_key,
                 statement.stance.value,
                 since_ms,
-                state.model_dump_json(),
+                state.model_dump_json(exclude={"seq"}),  # the script appends the seq
                 draft.to_json(),
             ],
         )
