@@ -82,6 +82,8 @@ class Gateway:
             settings.redis_url, decode_responses=True, socket_timeout=2, socket_connect_timeout=2
         )
         self.subscriptions = SubscriptionStore(self.redis)
+        self.streams: dict[str, int] = {}
+        """Streams open per desk (capped)."""
 
     # --- plumbing -----------------------------------------------------------------------
 
@@ -211,6 +213,10 @@ class Gateway:
     async def stream(self, request: Request, desk: Desk) -> Response:
         wanted = parse_filter(request)
         within_scope(desk, wanted)
+        if self.streams.get(desk.desk, 0) >= self.settings.max_streams_per_desk:
+            return error(
+                429, f"desk {desk.desk} has {self.settings.max_streams_per_desk} streams open"
+            )
         resume = parse_event_id(request.headers.get("last-event-id"))
         return StreamingResponse(
             self._events(desk, wanted, resume),
@@ -223,6 +229,7 @@ class Gateway:
     ) -> AsyncIterator[str]:
         queue = self.hub.subscribe()  # first, so nothing falls between catch-up and live
         metrics.SSE_CLIENTS.inc()
+        self.streams[desk.desk] = self.streams.get(desk.desk, 0) + 1
         try:
             last = -1 if resume is None else resume
             yield ": connected\n\n"
@@ -230,7 +237,7 @@ class Gateway:
                 for delivered in await self._catch_up(desk, wanted, resume):
                     last = delivered.offset
                     yield _event(delivered)
-            while True:
+            while not self.hub.was_cut_off(queue):
                 try:
                     delivered = await asyncio.wait_for(queue.get(), self.settings.keepalive_seconds)
                 except TimeoutError:
@@ -247,6 +254,7 @@ class Gateway:
         finally:
             self.hub.unsubscribe(queue)
             metrics.SSE_CLIENTS.dec()
+            self.streams[desk.desk] -= 1
 
     async def _catch_up(self, desk: Desk, wanted: AlertFilter, resume: int) -> list[Delivered]:
         oldest = self.hub.oldest_offset()

@@ -68,7 +68,10 @@ class Hub:
     capacity: int = 10_000
     buffer: OrderedDict[str, Delivered] = field(default_factory=OrderedDict)
     outlets: dict[str, Outlets] = field(default_factory=dict)
+    client_queue: int = 1_000
+    """Alerts a client may fall behind by before it is cut off (it resumes by Last-Event-ID)."""
     clients: set[asyncio.Queue[Delivered]] = field(default_factory=set)
+    cut_off: set[asyncio.Queue[Delivered]] = field(default_factory=set)
     caught_up: asyncio.Event = field(default_factory=asyncio.Event)
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
@@ -141,16 +144,26 @@ class Hub:
         self.buffer[delivered.alert.alert_id] = delivered
         while len(self.buffer) > self.capacity:
             self.buffer.popitem(last=False)
-        for queue in self.clients:
-            queue.put_nowait(delivered)
+        for queue in list(self.clients):
+            try:
+                queue.put_nowait(delivered)
+            except asyncio.QueueFull:  # a client this far behind costs memory, not us
+                self.clients.discard(queue)
+                self.cut_off.add(queue)
 
     def subscribe(self) -> asyncio.Queue[Delivered]:
-        queue: asyncio.Queue[Delivered] = asyncio.Queue()
+        queue: asyncio.Queue[Delivered] = asyncio.Queue(self.client_queue)
         self.clients.add(queue)
         return queue
 
     def unsubscribe(self, queue: asyncio.Queue[Delivered]) -> None:
         self.clients.discard(queue)
+        self.cut_off.discard(queue)
+
+    def was_cut_off(self, queue: asyncio.Queue[Delivered]) -> bool:
+        """Whether the client fell too far behind: after what it holds, its stream ends, and
+        it resumes from its last event id without a gap."""
+        return queue in self.cut_off and queue.empty()
 
     def after(self, offset: int) -> Iterator[Delivered]:
         """Buffered alerts after ``offset``, in order."""

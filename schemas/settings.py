@@ -67,6 +67,9 @@ class GatewaySettings(ConnectionSettings):
         description="Let desks subscribe webhooks on private or loopback addresses (one "
         "machine, tests); off, such a subscription is refused",
     )
+    max_streams_per_desk: int = Field(
+        20, ge=1, description="SSE streams one desk may hold open at once on a replica"
+    )
     keepalive_seconds: float = Field(
         15.0, gt=0, description="Comment lines sent on an idle SSE stream, so proxies keep it"
     )
