@@ -82,8 +82,10 @@ class FaustSink:
         await self._alerts.send(key=key, value=value, force=True)
 
 
-def create_app(settings: WorkerSettings) -> faust.App:
-    app = App(
+def faust_app(settings: WorkerSettings) -> App:
+    """The worker's Faust app with its client settings and no agents: the pipeline's, and
+    the benchmark's Faust floor (``bench/_faust_floor.py``), which must match it."""
+    return App(
         settings.group_id,
         fetch_wait_ms=round(settings.fetch_wait_seconds * 1000),
         broker=[f"kafka://{server}" for server in settings.bootstrap.split(",")],
@@ -103,6 +105,10 @@ def create_app(settings: WorkerSettings) -> faust.App:
         producer_acks=-1,
         broker_credentials=_credentials(settings),
     )
+
+
+def create_app(settings: WorkerSettings) -> faust.App:
+    app = faust_app(settings)
     # Two clients: dedup gives up within milliseconds (it fails open), the stance step waits.
     fast = _redis(settings.redis_url, settings.dedup_timeout_seconds)
     patient = _redis(settings.redis_url, settings.redis_timeout_seconds)
