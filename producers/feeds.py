@@ -300,7 +300,8 @@ def initialise_metrics(config: FeedsConfig) -> None:
 
 def headline_id(feed: str, entry_key: str) -> str:
     """``feed:NAME:<16 hex>``: stable for one entry of one feed, whatever its text becomes."""
-    return f"feed:{feed}:{hashlib.sha1(entry_key.encode()).hexdigest()[:16]}"
+    digest = hashlib.sha1(entry_key.encode(), usedforsecurity=False).hexdigest()  # an id, not a MAC
+    return f"feed:{feed}:{digest[:16]}"
 
 
 class _TextExtractor(HTMLParser):
