@@ -8,12 +8,10 @@ not fatal.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterator
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
-from pydantic import ValidationError
 
 from schemas import ALERTS, Alert
 from schemas.settings import kafka_security
@@ -71,9 +69,7 @@ class AlertReader:
 
 def _parse(value: bytes | None) -> Alert | None:
     try:
-        if json.loads(value or b"null").get("kind") != "stance_change":
-            return None
-        return Alert.model_validate_json(value or b"")
-    except (ValueError, AttributeError, ValidationError) as exc:
+        return Alert.from_topic(value)
+    except ValueError as exc:
         log.warning("skipping an unreadable message on %s: %s", ALERTS.name, exc)
         return None

@@ -7,6 +7,7 @@ oversized text is a validation error, and on the worker that error dead-letters 
 from __future__ import annotations
 
 import hashlib
+import json
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -140,6 +141,15 @@ class Alert(_Message):
 
     def to_json(self) -> str:
         return self.model_dump_json(by_alias=True)
+
+    @classmethod
+    def from_topic(cls, value: bytes | None) -> Alert | None:
+        """An alert from a message on ``alerts``; None for another kind (a corroboration).
+        Raises ValueError (pydantic's ValidationError is one) when it cannot be read."""
+        decoded = json.loads(value or b"null")
+        if not isinstance(decoded, dict) or decoded.get("kind") != "stance_change":
+            return None
+        return cls.model_validate_json(value or b"")  # strict models: JSON mode for enums
 
 
 class Corroboration(_Message):

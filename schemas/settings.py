@@ -210,6 +210,18 @@ class WorkerSettings(ConnectionSettings):
         description="An outbox entry younger than this is left to the worker publishing it",
     )
     redis_timeout_seconds: float = Field(2.0, gt=0)
+    history_idle_seconds: float = Field(
+        1.0,
+        gt=0,
+        description="Rebuilding the stance state, the alerts topic is read until it has "
+        "been idle this long (the embedded broker's end offsets cannot be trusted)",
+    )
+    failpoints: str = Field(
+        "",
+        pattern=r"^([a-z_]+(=[0-9]+)?(,[a-z_]+(=[0-9]+)?)*)?$",
+        description="For the fault suite only: 'point=N,...' makes the worker SIGKILL "
+        "itself the N-th time it reaches a point (before_cas, after_cas, after_publish)",
+    )
     lexicon_path: str | None = Field(
         None,
         description="Detection lexicon (JSON Lines); the packaged one when unset. Reloaded "

@@ -16,6 +16,11 @@ OUTBOX_KEY = "sw:{sw:stance}:outbox"
 """Stream of alerts written with a stance change and deleted once published."""
 SEQUENCE_KEY = "sw:{sw:stance}:seq"
 """Hash: ``GOVERNMENT:topic`` -> how many times its stance has changed."""
+STATE_COMPLETE_KEY = "sw:{sw:stance}:complete"
+"""String: present when the stance state is complete, i.e. was rebuilt from the ``alerts``
+topic or deliberately reset. Redis restarted empty (or flushed) lacks it, and the worker
+then rebuilds the state before deciding any change. A deliberate reset of every stance
+(tests; a new deployment that must ignore old alerts) flushes the keys and sets this one."""
 
 
 class StanceState(BaseModel):

@@ -64,6 +64,11 @@ def event_time_order(lines: Sequence[bytes]) -> list[bytes]:
     return [line for _, line in dated] + [line for stamp, line in keyed if stamp is None]
 
 
+async def _nothing_alerted_before() -> list[Alert]:
+    """A backtest starts from no stance: its Redis is emptied and no alert precedes it."""
+    return []
+
+
 async def backtest(
     lines: Sequence[bytes],
     redis_url: str,
@@ -82,7 +87,7 @@ async def backtest(
             DedupSettings.of(settings),
         ),
         Stories(redis, settings.story_ttl_seconds),
-        StanceStore(redis),
+        StanceStore(redis, _nothing_alerted_before),
         sink,
         max_message_bytes=settings.max_message_bytes,
         source_topic=HEADLINES.name,

@@ -17,6 +17,7 @@ import time
 from typing import Any
 
 import faust
+from faust.transport.drivers.aiokafka import credentials_to_aiokafka_auth
 from faust.types import TP
 from redis.asyncio import Redis
 
@@ -34,6 +35,8 @@ from schemas.settings import WorkerSettings
 from streams import metrics
 from streams.dedup import Dedup, DedupSettings
 from streams.detect import Detector
+from streams.failpoints import Failpoints
+from streams.history import read_alerts
 from streams.reload import LexiconReloader
 from streams.screen import Screen
 from streams.stance import StanceStore
@@ -113,14 +116,20 @@ def create_app(settings: WorkerSettings) -> faust.App:
     fast = _redis(settings.redis_url, settings.dedup_timeout_seconds)
     patient = _redis(settings.redis_url, settings.redis_timeout_seconds)
     dedup = DedupSettings.of(settings)
+    auth = credentials_to_aiokafka_auth(_credentials(settings))
+
+    async def history() -> list[Alert]:
+        return await read_alerts(settings.bootstrap, settings.history_idle_seconds, auth)
+
     screen = Screen(
         Detector.from_path(settings.lexicon_path),
         Dedup(fast, dedup),
         Stories(fast, settings.story_ttl_seconds),
-        StanceStore(patient),
+        StanceStore(patient, history),
         FaustSink(app),
         max_message_bytes=settings.max_message_bytes,
         source_topic=HEADLINES.name,
+        failpoints=Failpoints.parse(settings.failpoints),
     )
     metrics.initialise_governments(g.code for g in screen.detector.lexicon.governments)
     reloader = LexiconReloader(screen, settings.lexicon_path)

@@ -58,6 +58,10 @@ OUTBOX_REPUBLISHED = Counter(
     "stancewire_outbox_republished_total",
     "Alerts republished from the outbox after a crash or failure",
 )
+STATE_REBUILDS = Counter(
+    "stancewire_state_rebuilds_total",
+    "Stance state rebuilt from the alerts topic because Redis came back without it",
+)
 REDIS_ERRORS = Counter(
     "stancewire_redis_errors_total", "Redis calls that failed, by stage", ["stage"]
 )

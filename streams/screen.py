@@ -39,7 +39,8 @@ from schemas import (
 from streams import metrics
 from streams.dedup import Dedup, Seen, Verdict
 from streams.detect import Detection, Detector
-from streams.stance import Outcome, StanceStore
+from streams.failpoints import Failpoints, Point
+from streams.stance import StanceStore, StateUnavailable
 from streams.stories import Stories, novelty
 
 log = logging.getLogger(__name__)
@@ -95,6 +96,7 @@ class Screen:
         max_message_bytes: int,
         source_topic: str,
         clock: Clock = lambda: datetime.now(UTC),
+        failpoints: Failpoints | None = None,
     ) -> None:
         self.detector = detector
         """Swapped whole by a lexicon reload; a headline sees one lexicon or the other."""
@@ -107,6 +109,7 @@ class Screen:
         self._max_bytes = max_message_bytes
         self._source_topic = source_topic
         self._clock = clock
+        self._failpoints = failpoints or Failpoints({})
 
     async def handle(
         self,
@@ -225,17 +228,19 @@ class Screen:
             confidence=statement.confidence,
             speaker=statement.speaker,
         )
+        self._failpoints.reach(Point.BEFORE_CAS)
         transition = await self._retrying(lambda: self._stances.apply(statement, draft))
         metrics.STANCE_UPDATES.labels(transition.outcome.value).inc()
-        if transition.outcome is not Outcome.CHANGED:
-            return
         alert, entry = transition.alert, transition.outbox_entry
-        assert alert is not None and entry is not None
+        if alert is None or entry is None:  # unchanged or stale
+            return
+        self._failpoints.reach(Point.AFTER_CAS)
         try:
             await self._sink.alert(alert)
         except Exception:  # the outbox keeps it and the sweep publishes it; go on
             log.exception("alert %s not published now; the outbox sweep will", alert.alert_id)
             return
+        self._failpoints.reach(Point.AFTER_PUBLISH)
         now = time.time()
         metrics.ALERTS.labels(alert.government, alert.topic.value).inc()
         metrics.PUBLICATION_TO_ALERT_SECONDS.observe(max(0.0, now - alert.published_at.timestamp()))
@@ -249,12 +254,13 @@ class Screen:
             self._dedup_outage.failed(exc)
 
     async def _retrying(self, call: Callable[[], Awaitable[T]]) -> T:
-        """Retry a stance call with exponential backoff until Redis answers."""
+        """Retry a stance call with exponential backoff until Redis (and, to rebuild a lost
+        state, the broker) answers."""
         delay = 0.05
         while True:
             try:
                 result = await call()
-            except RedisError as exc:
+            except (RedisError, StateUnavailable) as exc:
                 self._stance_outage.failed(exc)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)

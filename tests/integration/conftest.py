@@ -10,6 +10,7 @@ import pytest
 from redis import Redis
 
 from schemas.desks import Desk, Desks, Scope
+from schemas.state import STATE_COMPLETE_KEY
 from stancewire.runtime import Child, Stack, free_port, http_ok, wait_until
 
 pytestmark = pytest.mark.integration
@@ -41,11 +42,18 @@ def pipeline(stack: Stack) -> Pipeline:
     return Pipeline(stack, worker, metrics_port)
 
 
+def reset(client: Redis) -> None:
+    """Empty Redis and mark the stance state complete: no stance at all, on purpose (without
+    the marker the worker would rebuild the stances earlier tests' alerts left on the topic)."""
+    client.flushdb()
+    client.set(STATE_COMPLETE_KEY, "reset by the tests")
+
+
 @pytest.fixture
 def redis(stack: Stack) -> Iterator[Redis]:
-    """A client on the stack's Redis, emptied before the test: every test starts from no state."""
+    """A client on the stack's Redis, reset before the test: every test starts from no state."""
     client = Redis.from_url(stack.redis_url, decode_responses=True)
-    client.flushdb()
+    reset(client)
     yield client
     client.close()
 

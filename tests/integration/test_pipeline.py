@@ -13,7 +13,7 @@ from schemas import ALERTS, DEAD_LETTERS, STATEMENTS, Alert, DeadLetter, Stateme
 from schemas.state import OUTBOX_KEY
 from stancewire.replay import replay
 from stancewire.runtime import wait_until
-from tests.integration.conftest import Pipeline
+from tests.integration.conftest import Pipeline, reset
 from tests.integration.wire import headline, read_topic, transitions, unique
 
 SEED = Path(__file__).parents[1] / "data" / "seed_story.jsonl"
@@ -53,7 +53,7 @@ def test_alert_ids_are_derived_from_content(pipeline: Pipeline, redis: Redis) ->
     text = "Canada will impose retaliatory tariffs on US goods, Prime Minister Carney says"
     line = headline(text, "2025-03-01T10:00:00+00:00", id="ca-1")
     [first] = run(pipeline, [line])
-    redis.flushdb()
+    reset(redis)
     [again] = run(pipeline, [line])
     assert first.alert_id == again.alert_id
     assert first.alert_id == Alert.derive_id("CA", first.topic, first.to, "ca-1")

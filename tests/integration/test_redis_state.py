@@ -11,7 +11,7 @@ from redis import Redis as SyncRedis
 from redis.asyncio import Redis
 
 from schemas import Alert, Headline, Speaker, Stance, Statement, Topic
-from schemas.state import OUTBOX_KEY, StanceState
+from schemas.state import OUTBOX_KEY, STATE_COMPLETE_KEY, StanceState
 from stancewire.runtime import Stack
 from streams.dedup import Dedup, DedupSettings
 from streams.detect import detect
@@ -67,9 +67,13 @@ def statement(stance: Stance, minutes: int, headline_id: str) -> tuple[Statement
     return said, draft
 
 
+async def nothing_alerted() -> list[Alert]:
+    return []
+
+
 def test_stance_transitions(stack: Stack, redis: SyncRedis) -> None:
     async def work(client: Redis) -> list[tuple[Outcome, Stance | None, Stance | None]]:
-        store = StanceStore(client)
+        store = StanceStore(client, nothing_alerted)
         seen = []
         seqs = []
         for stance, minutes, hid in [
@@ -106,7 +110,7 @@ def test_stance_transitions(stack: Stack, redis: SyncRedis) -> None:
 
 def test_outbox_entries_wait_until_acknowledged(stack: Stack, redis: SyncRedis) -> None:
     async def work(client: Redis) -> tuple[list[str], list[str], int]:
-        store = StanceStore(client)
+        store = StanceStore(client, nothing_alerted)
         await store.apply(*statement(Stance.OPEN, 0, "h1"))
         await store.apply(*statement(Stance.RULES_OUT, 10, "h2"))
         pending = await store.pending()
@@ -125,7 +129,7 @@ def test_the_board_holds_the_current_stance_with_its_evidence(
     stack: Stack, redis: SyncRedis
 ) -> None:
     async def work(client: Redis) -> dict[str, StanceState]:
-        store = StanceStore(client)
+        store = StanceStore(client, nothing_alerted)
         await store.apply(*statement(Stance.OPEN, 0, "h1"))
         await store.apply(*statement(Stance.RULES_OUT, 10, "h2"))
         return await store.current()
@@ -134,6 +138,65 @@ def test_the_board_holds_the_current_stance_with_its_evidence(
     assert board["JP:treasury_holdings"].stance == "rules_out"
     assert board["JP:treasury_holdings"].headline_id == "h2"
     assert board["JP:treasury_holdings"].evidence == "rules_out at 10"
+
+
+def test_a_lost_state_is_rebuilt_from_the_alerts_before_anything_is_decided(
+    stack: Stack, redis: SyncRedis
+) -> None:
+    """Redis restarted empty: the alerts topic says JP moved open (seq 1) -> rules_out (seq 2);
+    a later copy of the older alert (a republish) must not win, the same stance again must
+    not alert, and the next change says ``from: rules_out`` with the next seq."""
+    published: list[Alert] = []
+
+    async def history() -> list[Alert]:
+        return list(published)
+
+    async def work(client: Redis) -> list[tuple[Outcome, Stance | None, int | None]]:
+        writer = StanceStore(client, nothing_alerted)
+        for stance, minutes, hid in [(Stance.OPEN, 0, "h1"), (Stance.RULES_OUT, 10, "h2")]:
+            alert = (await writer.apply(*statement(stance, minutes, hid))).alert
+            assert alert is not None
+            published.append(alert)
+        published.append(published[0])  # the outbox sweep republished the first one late
+        await client.flushdb()  # Redis lost everything: no completeness marker either
+
+        store = StanceStore(client, history)
+        seen = []
+        for stance, minutes, hid in [(Stance.RULES_OUT, 20, "h3"), (Stance.OPEN, 30, "h4")]:
+            transition = await store.apply(*statement(stance, minutes, hid))
+            alert = transition.alert
+            seen.append(
+                (transition.outcome, alert.from_ if alert else None, alert.seq if alert else None)
+            )
+        assert await store.rebuild() == 0  # complete again: nothing to do
+        return seen
+
+    assert with_redis(stack, work) == [
+        (Outcome.UNCHANGED, None, None),
+        (Outcome.CHANGED, Stance.RULES_OUT, 3),
+    ]
+    assert redis.exists(STATE_COMPLETE_KEY)
+
+
+def test_a_rebuild_never_overwrites_a_newer_state(stack: Stack, redis: SyncRedis) -> None:
+    """Two workers found the state lost; one rebuilt and moved on before the other's slower
+    rebuild wrote an older history: the newer state stays."""
+
+    async def work(client: Redis) -> StanceState:
+        store = StanceStore(client, nothing_alerted)
+        first = (await store.apply(*statement(Stance.OPEN, 0, "h1"))).alert
+        assert first is not None
+        await store.apply(*statement(Stance.RULES_OUT, 10, "h2"))
+        await client.delete(STATE_COMPLETE_KEY)
+
+        async def old_history() -> list[Alert]:
+            return [first]
+
+        assert await StanceStore(client, old_history).rebuild() == 1
+        return (await store.current())["JP:treasury_holdings"]
+
+    state = with_redis(stack, work)
+    assert (state.stance, state.seq) == (Stance.RULES_OUT, 2)
 
 
 DEDUP = DedupSettings(exact_ttl_seconds=60, near_ttl_seconds=60, window_seconds=3600, min_bands=4)
