@@ -72,6 +72,9 @@ class Child:
     def alive(self) -> bool:
         return self.process.poll() is None
 
+    def dead(self) -> bool:
+        return not self.alive()
+
     def stop(self, grace_seconds: float = 10.0) -> None:
         if not self.alive():
             return
@@ -231,8 +234,21 @@ class Stack:
         self.embedded_broker = True
         wait_until(lambda: kafka.broker_answers(self.bootstrap), 30, "the broker to answer", child)
 
-    def _start_redis(self) -> None:
-        port = free_port()
+    def child(self, name: str) -> Child:
+        """The running child called ``name`` (``broker``, ``redis``, a worker's name...)."""
+        return next(c for c in reversed(self.children) if c.name == name)
+
+    def restart_redis_empty(self) -> None:
+        """Kill the embedded redis-server (SIGKILL) and start an empty one on the same port:
+        the fault suite's "Redis came back without its data"."""
+        old = self.child("redis")
+        old.process.kill()
+        old.process.wait()
+        self.children.remove(old)
+        self._start_redis(int(self.redis_url.rsplit(":", 1)[1].split("/")[0]))
+
+    def _start_redis(self, port: int = 0) -> None:
+        port = port or free_port()
         log_dir = self.log_dir
         child = spawn(
             "redis",
