@@ -14,6 +14,8 @@ alerts do not depend on which worker got which partition.
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -177,7 +179,7 @@ def wait_drained(
     offsets: list[tuple[int, int]],
     redis: Redis,
     *,
-    timeout: float = 180,
+    timeout: float = 120,
     worker: Child | None = None,
     group_id: str = "stancewire-worker",
 ) -> None:
@@ -192,3 +194,43 @@ def wait_drained(
         )
     finally:
         progress.close()
+
+
+class Paced:
+    """Produce lines at a steady rate in a thread, so a fault can strike mid-replay.
+
+    The pacing sleeps set the offered load; nothing waits on them for a result."""
+
+    def __init__(self, bootstrap: str, lines: Sequence[Line], per_second: float) -> None:
+        self.offsets: list[tuple[int, int]] = []
+        self.sent = 0
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(
+            target=self._run, args=(bootstrap, list(lines), per_second), daemon=True
+        )
+
+    def __enter__(self) -> Paced:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._thread.join(300)
+
+    def done(self) -> bool:
+        if self._error is not None:
+            raise AssertionError("producing the replay failed") from self._error
+        return not self._thread.is_alive()
+
+    def _run(self, bootstrap: str, lines: list[Line], per_second: float) -> None:
+        batch = max(1, round(per_second / 10))
+        started = time.monotonic()
+        try:
+            for i in range(0, len(lines), batch):
+                chunk = lines[i : i + batch]
+                self.offsets += kafka.produce_headlines(
+                    bootstrap, [(line.key, line.value) for line in chunk]
+                )
+                self.sent += len(chunk)
+                time.sleep(max(0.0, started + self.sent / per_second - time.monotonic()))
+        except BaseException as exc:
+            self._error = exc

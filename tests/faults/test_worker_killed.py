@@ -14,7 +14,7 @@ from tests.faults.conftest import FAST_OUTBOX, PREFIX, Subscribers
 from tests.faults.scenario import Scenario, assert_published_once_each, published, wait_drained
 from tests.integration.test_resilience import metric
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(420)]
 
 #: Each worker in turn kills itself at one point: the N-th government statement before the
 #: compare-and-set; the N-th change after it (alert only in the outbox); the N-th alert
