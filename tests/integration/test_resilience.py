@@ -1,32 +1,22 @@
-"""Replicas and outages: no alert lost, none doubled."""
+"""Replicas: no alert lost, none doubled (outages are in tests/faults)."""
 
 from __future__ import annotations
 
-import signal
-import threading
 from collections.abc import Iterator
-from pathlib import Path
 from urllib.error import URLError
 from urllib.request import urlopen
 
 import pytest
-from redis import Redis
 
-from schemas import Alert
-from stancewire.demo import sample_wire
 from stancewire.replay import replay
 from stancewire.runtime import (
     Child,
     Stack,
     free_port,
-    redis_answers,
-    redis_server_binary,
-    spawn,
     wait_until,
 )
-from tests.integration.conftest import Pipeline
 from tests.integration.test_stories import OUTLETS, REWORDED
-from tests.integration.wire import headline, transitions, unique
+from tests.integration.wire import headline, unique
 
 
 def metric(port: int, name: str) -> float:
@@ -102,54 +92,3 @@ def test_two_replicas_dedup_one_wire_without_double_alerts(
     assert (
         sum(metric(port, 'stancewire_duplicates_total{layer="exact"}') for port in ports) >= 3 + 3
     )
-
-
-def test_redis_stopped_and_restarted_mid_replay(
-    pipeline: Pipeline, redis: Redis, tmp_path: Path
-) -> None:
-    wire = sample_wire()
-    expected = transitions(
-        replay(pipeline.stack, wire, lambda _: None, worker=pipeline.worker, embedded=True)
-    )
-    assert len(expected) > 5
-
-    port = free_port()
-    argv = [
-        redis_server_binary(), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-        "--appendonly", "yes", "--appendfsync", "always", "--dir", str(tmp_path),
-    ]  # fmt: skip
-    url = f"redis://127.0.0.1:{port}/0"
-
-    def start_redis() -> Child:
-        child = spawn("persistent-redis", argv, tmp_path)
-        wait_until(lambda: redis_answers(url), 30, "redis-server to answer", child)
-        return child
-
-    server = start_redis()
-    with Stack(redis_url=url) as stack:
-        metrics_port = free_port()
-        worker = stack.start_worker(metrics_port=metrics_port)
-        seen: list[Alert] = []
-        result: list[list[Alert]] = []
-        replaying = threading.Thread(
-            target=lambda: result.append(
-                replay(stack, wire, seen.append, worker=worker, embedded=True, pace_seconds=0.05)
-            )
-        )
-        replaying.start()
-        try:
-            wait_until(lambda: len(seen) >= 2, 120, "the first alerts")
-            server.process.send_signal(signal.SIGTERM)
-            server.process.wait(30)
-            wait_until(
-                lambda: metric(metrics_port, "stancewire_redis_errors_total") > 0,
-                60,
-                "the worker to notice that Redis is down",
-                worker,
-            )
-            server = start_redis()
-        finally:
-            replaying.join(300)
-            server.stop()
-    assert result, "the replay did not finish"
-    assert transitions(result[0]) == expected
