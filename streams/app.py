@@ -112,20 +112,14 @@ def faust_app(settings: WorkerSettings) -> App:
 
 def create_app(settings: WorkerSettings) -> faust.App:
     app = faust_app(settings)
-    # Two clients: dedup gives up within milliseconds (it fails open), the stance step waits.
+    stances = _stances(settings)
+    # Dedup's client gives up within milliseconds (it fails open); the stance step waits.
     fast = _redis(settings.redis_url, settings.dedup_timeout_seconds)
-    patient = _redis(settings.redis_url, settings.redis_timeout_seconds)
-    dedup = DedupSettings.of(settings)
-    auth = credentials_to_aiokafka_auth(_credentials(settings))
-
-    async def history() -> list[Alert]:
-        return await read_alerts(settings.bootstrap, settings.history_idle_seconds, auth)
-
     screen = Screen(
         Detector.from_path(settings.lexicon_path),
-        Dedup(fast, dedup),
+        Dedup(fast, DedupSettings.of(settings)),
         Stories(fast, settings.story_ttl_seconds),
-        StanceStore(patient, history),
+        stances,
         FaustSink(app),
         max_message_bytes=settings.max_message_bytes,
         source_topic=HEADLINES.name,
@@ -133,9 +127,8 @@ def create_app(settings: WorkerSettings) -> faust.App:
     )
     metrics.initialise_governments(g.code for g in screen.detector.lexicon.governments)
     reloader = LexiconReloader(screen, settings.lexicon_path)
-    headlines = app.topic(HEADLINES.name, key_type=bytes, value_type=bytes, value_serializer="raw")
 
-    @app.agent(headlines)
+    @app.agent(app.topic(HEADLINES.name, key_type=bytes, value_type=bytes, value_serializer="raw"))
     async def screen_headlines(stream: faust.StreamT[bytes]) -> None:
         async for event in stream.events():
             message = event.message
@@ -196,10 +189,26 @@ def create_app(settings: WorkerSettings) -> faust.App:
             metrics.CONSUMER_LAG.labels(HEADLINES.name, str(partition)).set(lag)
 
     @app.timer(interval=settings.outbox_sweep_seconds)  # type: ignore[untyped-decorator]
-    async def republish_stale() -> None:
+    async def sweep() -> None:
+        """Alerts a crash left in the outbox; and a stance state Redis lost, rebuilt now so
+        the board is whole again before the next statement would ask for it."""
         await republish(int((time.time() - settings.outbox_min_age_seconds) * 1000))
+        try:
+            await stances.rebuild()
+        except Exception as exc:  # Redis or the broker: the next sweep tries again
+            log.error("rebuilding the stance state failed, will retry: %s", exc)
 
     return app
+
+
+def _stances(settings: WorkerSettings) -> StanceStore:
+    """The stance store, which rebuilds a lost state from the alerts topic."""
+    auth = credentials_to_aiokafka_auth(_credentials(settings))
+
+    async def history() -> list[Alert]:
+        return await read_alerts(settings.bootstrap, settings.history_idle_seconds, auth)
+
+    return StanceStore(_redis(settings.redis_url, settings.redis_timeout_seconds), history)
 
 
 def _credentials(settings: WorkerSettings) -> faust.auth.Credentials | None:

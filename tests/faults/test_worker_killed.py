@@ -4,10 +4,12 @@ restarted; and Redis coming back empty. Nothing is lost, nothing doubled, no ``f
 from __future__ import annotations
 
 import signal
+from typing import cast
 
 import pytest
 from redis import Redis
 
+from schemas.state import CURRENT_STANCES_KEY, STATE_COMPLETE_KEY, StanceState
 from stancewire import kafka
 from stancewire.runtime import Stack, free_port, wait_until
 from tests.faults.conftest import FAST_OUTBOX, PREFIX, Subscribers
@@ -57,6 +59,15 @@ def test_redis_restarted_empty_the_state_is_rebuilt_from_the_alerts(stack: Stack
 
     stack.restart_redis_empty()
     redis = Redis.from_url(stack.redis_url, decode_responses=True)
+    # The sweep rebuilds the board without waiting for a statement to need it.
+    wait_until(
+        lambda: bool(redis.exists(STATE_COMPLETE_KEY)), 60, "the state to be rebuilt", worker
+    )
+    board = {
+        tuple(key.split(":")): StanceState.model_validate_json(value).stance.value
+        for key, value in cast(dict[str, str], redis.hgetall(CURRENT_STANCES_KEY)).items()
+    }
+    assert board == scenario.state
     scenario.restate().extend(first + 500, 6)
     assert scenario.unchanged > 0
     after = kafka.produce_headlines(stack.bootstrap, scenario.messages(scenario.lines[first:]))
