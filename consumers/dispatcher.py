@@ -398,11 +398,15 @@ class Courier:
             self._settings.max_backoff_seconds,
             result.retry_after,
         )
+        # Not before the next second: the retry is signed with a later timestamp, so it is
+        # never this request again byte for byte, which a receiver refusing replays (its
+        # webhooks.ReplayGuard) would refuse.
+        next_ms = max(delivery.now_ms() + round(wait * 1000), (int(time.time()) + 1) * 1000)
         await queue.record(
             entry,
             delivery.Progress(
                 attempts=attempts,
-                next_ms=delivery.now_ms() + round(wait * 1000),
+                next_ms=next_ms,
                 status=result.status,
                 error=result.error,
             ),
@@ -414,5 +418,5 @@ class Courier:
             entry.alert_id,
             attempts,
             result.error,
-            wait,
+            max(0, next_ms - delivery.now_ms()) / 1000,
         )

@@ -3,7 +3,8 @@
 The signature follows the scheme desks know from Stripe and Slack: HMAC-SHA256 over
 ``{timestamp}.{body}``, so a captured request cannot be replayed later with a new
 timestamp, and one ``v1=`` entry per signing secret, so during a secret rotation a desk
-can verify with either the old or the new secret (docs/webhooks.md).
+can verify with either the old or the new secret (docs/webhooks.md). Within the tolerance
+window, a receiver refuses a replay of the very same request with a :class:`ReplayGuard`.
 
 A result is classified the way Alertmanager's notifiers do it: a 2xx is delivered; what
 may succeed later (a timeout, a refused or reset connection, a 5xx, 408 and 429) is
@@ -16,8 +17,10 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import heapq
 import hmac
 import random
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -64,6 +67,43 @@ def signed_headers(
     }
 
 
+class ReplayGuard:
+    """What a receiver remembers to refuse a replay: each request it accepted (its timestamp
+    and body, which the signature covers), until the timestamp leaves the tolerance window,
+    after which the timestamp check refuses it anyway. So it holds at most the requests of
+    one window, and a captured request cannot be played again inside the window either.
+
+    A genuine retry is signed anew with a later timestamp (the dispatcher never signs two
+    attempts of one delivery in the same second), so it passes; it carries the same
+    ``Idempotency-Key`` as before, which the receiver's own deduplication handles. In memory
+    and thread-safe: a receiver with several replicas keeps the set in shared storage instead
+    (docs/webhooks.md, "Rejecting replays").
+    """
+
+    def __init__(self) -> None:
+        self._until: dict[bytes, float] = {}
+        self._expiry: list[tuple[float, bytes]] = []
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._until)
+
+    def first_time(self, timestamp: int, body: bytes, until: float, now: float) -> bool:
+        """Remember this request until ``until``; False if it was already remembered."""
+        key = hashlib.sha256(str(timestamp).encode() + b"." + body).digest()
+        with self._lock:
+            while self._expiry and self._expiry[0][0] < now:
+                expired, old = heapq.heappop(self._expiry)
+                if self._until.get(old) == expired:
+                    del self._until[old]
+            if key in self._until:
+                return False
+            self._until[key] = until
+            heapq.heappush(self._expiry, (until, key))
+            return True
+
+
 def verify(
     secrets: Sequence[str],
     timestamp_header: str,
@@ -72,16 +112,19 @@ def verify(
     *,
     now: float | None = None,
     tolerance_seconds: float = DEFAULT_TOLERANCE_SECONDS,
+    replay_guard: ReplayGuard | None = None,
 ) -> bool:
-    """What a receiver checks: a fresh timestamp and a ``v1`` signature by one of its secrets.
+    """What a receiver checks: a fresh timestamp and a ``v1`` signature by one of its secrets,
+    and, given a ``replay_guard``, that this signed request was not accepted before.
 
-    The same algorithm as the snippet in docs/webhooks.md (which needs no stancewire import).
+    The same algorithm as the snippets in docs/webhooks.md (which need no stancewire import).
     """
     try:
         timestamp = int(timestamp_header)
     except ValueError:
         return False
-    if abs((time.time() if now is None else now) - timestamp) > tolerance_seconds:
+    current = time.time() if now is None else now
+    if abs(current - timestamp) > tolerance_seconds:
         return False
     offered = [
         value.strip()
@@ -91,7 +134,12 @@ def verify(
         if scheme == SCHEME
     ]
     expected = [signature(secret, timestamp, body) for secret in secrets]
-    return any(hmac.compare_digest(e, o) for e in expected for o in offered)
+    if not any(hmac.compare_digest(e, o) for e in expected for o in offered):
+        return False
+    # Remembered only once signed: a forger cannot fill the guard, nor block a request.
+    return replay_guard is None or replay_guard.first_time(
+        timestamp, body, until=timestamp + tolerance_seconds, now=current
+    )
 
 
 # --- classification and backoff -------------------------------------------------------------
