@@ -4,7 +4,9 @@ Every gateway replica reads every alert (``consumers.hub``); state comes from Re
 current stances) and from the alerts topic (history, lookups, resume). Desks authenticate
 with bearer tokens (``consumers.auth``) and see only their scope: asking for more is 403,
 and streams and lists are cut to the scope. Errors are JSON: ``{"error": {"status",
-"message"}}``. The OpenAPI document is at ``/openapi.json``.
+"message"}}``. The OpenAPI document is at ``/openapi.json``. A request body is JSON
+(``Content-Type: application/json``, else 415) of at most ``MAX_BODY_BYTES`` (else 413,
+read no further).
 """
 
 from __future__ import annotations
@@ -37,6 +39,9 @@ from schemas.state import CURRENT_STANCES_KEY, StanceState
 
 Handler = Callable[[Request], Awaitable[Response]]
 
+MAX_BODY_BYTES = 64 * 1024
+"""The largest request body the gateway reads (a subscription is well under 1 KiB)."""
+
 
 def error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": {"status": status, "message": message}}, status_code=status)
@@ -44,6 +49,35 @@ def error(status: int, message: str) -> JSONResponse:
 
 class Forbidden(Exception):
     """403: the request asks for more than the desk's scope."""
+
+
+class TooLarge(Exception):
+    """413: the body is over ``MAX_BODY_BYTES``."""
+
+
+class NotJson(Exception):
+    """415: a body that is not declared as JSON."""
+
+
+def declared_too_large(request: Request) -> None:
+    """413 at once when the declared length is over the cap (nothing is read)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise TooLarge(f"the body is over {MAX_BODY_BYTES} bytes")
+
+
+async def json_body(request: Request) -> bytes:
+    """The body of a JSON request, read up to the cap (a chunked one too)."""
+    media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if media_type != "application/json":
+        raise NotJson("the body must be JSON (Content-Type: application/json)")
+    declared_too_large(request)
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY_BYTES:
+            raise TooLarge(f"the body is over {MAX_BODY_BYTES} bytes")
+    return bytes(body)
 
 
 def parse_filter(request: Request) -> AlertFilter:
@@ -93,6 +127,7 @@ class Gateway:
         async def run(request: Request) -> Response:
             try:
                 desk = authenticate(self.desks, request)
+                declared_too_large(request)
                 return await handler(request, desk)
             except AuthError as exc:
                 response = error(401, str(exc))
@@ -100,6 +135,10 @@ class Gateway:
                 return response
             except Forbidden as exc:
                 return error(403, str(exc))
+            except TooLarge as exc:
+                return error(413, str(exc))
+            except NotJson as exc:
+                return error(415, str(exc))
             except (ValueError, ValidationError) as exc:
                 return error(400, f"bad request: {exc}")
             except RedisError as exc:
@@ -271,7 +310,7 @@ class Gateway:
         return JSONResponse({"subscriptions": [_subscription_json(s) for s in mine]})
 
     async def add_subscription(self, request: Request, desk: Desk) -> Response:
-        wanted = SubscriptionRequest.model_validate_json(await request.body())
+        wanted = SubscriptionRequest.model_validate_json(await json_body(request))
         within_scope(desk, wanted.filter)
         inside = private_target(str(wanted.url))
         if inside and not self.settings.webhook_allow_private:

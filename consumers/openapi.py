@@ -39,6 +39,18 @@ _ERRORS = {
 }
 
 
+_BODY_ERRORS = {
+    "413": {
+        "description": "Body over 64 KiB",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    },
+    "415": {
+        "description": "Body not declared as application/json",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    },
+}
+
+
 def _json(ref: str) -> dict[str, Any]:
     return {"content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{ref}"}}}}
 
@@ -112,6 +124,11 @@ def document() -> dict[str, Any]:
                         "Subscribe a webhook", {"description": "Created", **_json("Subscription")}
                     ),
                     "requestBody": {"required": True, **_json("SubscriptionRequest")},
+                    "responses": {
+                        "201": {"description": "Created", **_json("Subscription")},
+                        **_ERRORS,
+                        **_BODY_ERRORS,
+                    },
                 },
             },
             "/v1/subscriptions/{subscription_id}": {

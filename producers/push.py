@@ -102,6 +102,8 @@ class Push:
             parsed = json.loads(body)
         except ValueError as exc:
             return error(400, f"not JSON: {exc}")
+        except RecursionError:  # nesting deeper than the parser's stack, well under the cap
+            return error(400, "not JSON: nested too deep")
         items = parsed if isinstance(parsed, list) else [parsed]
         if len(items) > self.settings.max_batch:
             return error(413, f"more than {self.settings.max_batch} headlines in one request")
