@@ -107,10 +107,14 @@ class Dispatcher:
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, self._stopping.set)
         try:
-            if self._settings.subscriptions_file:
-                for subscription in load_file(Path(self._settings.subscriptions_file)):
-                    await self._store.put(subscription)
-            await self._sync(await self._store.all())
+            try:
+                if self._settings.subscriptions_file:
+                    for subscription in load_file(Path(self._settings.subscriptions_file)):
+                        await self._store.put(subscription)
+                await self._sync(await self._store.all())
+            except RedisError as exc:  # a wrong password, say: nothing to deliver without it
+                log.error("cannot start: Redis: %s", exc)
+                return 1
             consumer = threading.Thread(target=self._consume, args=(loop,), name="alerts")
             consumer.start()
             log.info("dispatcher %s started (%d subscriptions)", self._holder, len(self._couriers))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from importlib import resources
@@ -38,6 +39,8 @@ from schemas.settings import GatewaySettings
 from schemas.state import CURRENT_STANCES_KEY, StanceState
 
 Handler = Callable[[Request], Awaitable[Response]]
+
+log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 64 * 1024
 """The largest request body the gateway reads (a subscription is well under 1 KiB)."""
@@ -118,6 +121,8 @@ class Gateway:
         self.subscriptions = SubscriptionStore(self.redis)
         self.streams: dict[str, int] = {}
         """Streams open per desk (capped)."""
+        self.reported: list[str] = []
+        """What keeps the gateway from being ready, as last logged."""
 
     # --- plumbing -----------------------------------------------------------------------
 
@@ -150,6 +155,10 @@ class Gateway:
     async def lifespan(self, _app: Starlette) -> AsyncIterator[None]:
         self.hub.start(asyncio.get_running_loop())
         try:
+            await self.redis.ping()
+        except RedisError as exc:  # serve anyway: /readyz says so until Redis answers
+            log.error("Redis does not answer: %s", exc)
+        try:
             yield
         finally:
             self.hub.stop()
@@ -177,6 +186,14 @@ class Gateway:
             problems.append("alerts reader stopped")
         elif not self.hub.caught_up.is_set():
             problems.append("alerts reader still reading history")
+        # Logged once per change; reading the history at start is no failure.
+        failing = [p for p in problems if not p.endswith("still reading history")]
+        if failing != self.reported:
+            if failing:
+                log.error("not ready: %s", "; ".join(failing))
+            else:
+                log.warning("recovered from: %s", "; ".join(self.reported))
+            self.reported = failing
         if problems:
             return JSONResponse({"status": "not ready", "problems": problems}, status_code=503)
         return JSONResponse({"status": "ready"})
