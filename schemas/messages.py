@@ -198,7 +198,10 @@ class DeadLetter(_Message):
     """A message that could not be processed, on ``headlines.dlq``: the reason and the raw bytes.
 
     ``raw_b64`` holds the original value, whole, so nothing is lost; ``raw_sha256`` lets an
-    operator match it against the source topic.
+    operator match it against the source topic. A value too large for a letter the broker
+    would take (over 4 MiB: its base64 is a third larger) is cut to its first 4 MiB and
+    ``raw_truncated`` is true; ``raw_bytes`` and ``raw_sha256`` are still those of the whole
+    value, which stays on the source topic at ``partition``/``offset``.
     """
 
     schema_version: Literal[1] = 1
@@ -212,3 +215,4 @@ class DeadLetter(_Message):
     raw_bytes: int
     raw_sha256: str
     received_at: AwareDatetime
+    raw_truncated: bool = False

@@ -46,6 +46,11 @@ from streams.stories import Stories, novelty
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+DEAD_LETTER_RAW_BYTES = 4 * 1024 * 1024
+"""Most raw bytes a dead letter carries: its base64 (4/3 larger) stays under the 8 MiB the
+worker produces, so every letter is accepted and a huge message cannot stall its partition
+behind a letter the broker will always refuse (see ``DeadLetter.raw_truncated``)."""
 Clock = Callable[[], datetime]
 
 
@@ -292,6 +297,7 @@ class Screen:
         detail: str,
     ) -> None:
         body = raw or b""
+        kept = body[:DEAD_LETTER_RAW_BYTES]
         letter = DeadLetter(
             reason=reason,
             detail=detail,
@@ -299,10 +305,11 @@ class Screen:
             partition=partition,
             offset=offset,
             key_b64=None if key is None else base64.b64encode(key).decode(),
-            raw_b64=base64.b64encode(body).decode(),
+            raw_b64=base64.b64encode(kept).decode(),
             raw_bytes=len(body),
             raw_sha256=hashlib.sha256(body).hexdigest(),
             received_at=self._clock(),
+            raw_truncated=len(kept) < len(body),
         )
         metrics.DEAD_LETTERS.labels(reason.value).inc()
         delay = 0.05
