@@ -40,7 +40,7 @@ from redis.asyncio import Redis
 from schemas import Headline
 from schemas.settings import WorkerSettings
 from streams import minhash
-from streams.detect import Detection, entities
+from streams.detect import Detection, entities, story_start
 
 # KEYS[1] exact key, KEYS[2..] candidate keys (the event key, or the band keys).
 # ARGV: headline id, published (ms), source, exact ttl, near ttl, min votes, window (ms)
@@ -109,14 +109,6 @@ def fingerprint(text: str) -> str:
     return hashlib.blake2b(normalised.encode(), digest_size=16).hexdigest()
 
 
-_WIRE_PREFIX = re.compile(
-    r"^\s*(?:UPDATE\s*\d*|REFILE|CORRECTED|RPT|EXCLUSIVE|BREAKING|WRAPUP\s*\d*)\s*[-:]+\s*", re.I
-)
-# "TOKYO (AP) -", "MILAN, May 4 (Jiji Press) -", "OTTAWA, May 31 (Xinhua) --"
-_DATELINE = re.compile(
-    r"^\s*(?:[A-Z][A-Za-z .'-]+,\s+)?(?:[A-Z][a-z]{2,8}\.?\s+\d{1,2}\s*)?"
-    r"\([^)]{1,40}\)\s*[-\u2013\u2014]+\s*"
-)
 _NEGATION = re.compile(r"\b(?:not|no|never|without|\w+n't)\b", re.IGNORECASE)
 _LEVERS = {
     "tariffs": r"tariff|levy|levies|dut(?:y|ies)|reciprocity|countermeasure|counter-measure",
@@ -142,7 +134,7 @@ _SENTENCE_END = re.compile(
 
 def headline_sentence(text: str) -> str:
     """The first sentence, without wire prefixes ("UPDATE 1-") or a dateline."""
-    text = _DATELINE.sub("", _WIRE_PREFIX.sub("", text)).strip()
+    text = text[story_start(text) :].strip()
     return _SENTENCE_END.split(text, maxsplit=1)[0]
 
 

@@ -91,6 +91,18 @@ _APOS = "['\u2019]"
 
 # --- grammar (not vocabulary): clause structure, modality, tense -----------------------------
 
+# Where a story was filed, not who speaks: "TOKYO (Reuters) -", "MILAN, May 4 (Jiji Press)
+# -", "OTTAWA, May 31 (Xinhua) --", after a wire prefix such as "UPDATE 1-".
+_WIRE_PREFIX = re.compile(
+    r"\s*(?:UPDATE\s*\d*|REFILE|CORRECTED|RPT|EXCLUSIVE|BREAKING|WRAPUP\s*\d*)\s*[-:]+\s*", re.I
+)
+_DATELINE = re.compile(
+    r"\s*[A-Z][A-Za-z.'-]*(?:\s[A-Z][A-Za-z.'-]*){0,2}"  # the city: TOKYO, NEW DELHI, Kuala Lumpur
+    r"(?:,\s+[A-Z][a-z]{2,8}\.?\s+\d{1,2})?"  # the date: ", May 4"
+    r"\s*\([^)]{1,40}\)\s*[-\u2013\u2014]+\s*"  # the agency: "(Reuters) -"
+)
+
+
 # A counterpart named after a preposition is the object ("tariffs on Canada", "talks with
 # Washington", "in response to Beijing's curbs"), not who speaks or acts.
 _OBJECT_BEFORE = re.compile(
@@ -335,6 +347,9 @@ class Detector:
         """Every statement in ``text``, one per government, topic and speaker. ``at`` is
         the headline's date, which decides who holds an office ("Kato" in 2025 is Japan's
         finance minister); without it any term of office counts."""
+        start = story_start(text)
+        if start:  # blanked, not cut: evidence spans stay offsets into the headline
+            text = " " * start + text[start:]
         lower = text.lower()
         triggered: set[tuple[int, int]] = set(self._always_prefilter)
         for _, values in self._prefilter.iter(lower):
@@ -954,6 +969,14 @@ def sentences(text: str) -> list[str]:
 def default_detector() -> Detector:
     """The detector for the packaged lexicon, built on first use."""
     return Detector(load_lexicon())
+
+
+def story_start(text: str) -> int:
+    """Where the story proper begins: after a wire prefix and a dateline, if any."""
+    prefix = _WIRE_PREFIX.match(text)
+    start = prefix.end() if prefix else 0
+    dateline = _DATELINE.match(text, start)
+    return dateline.end() if dateline else start
 
 
 def detect(text: str, at: datetime | date | None = None) -> list[Detection]:

@@ -648,3 +648,17 @@ def test_varied_wording(text: str, expected: set[Row]) -> None:
 )
 def test_varied_negatives(text: str) -> None:
     assert found(text) == set()
+
+
+@pytest.mark.parametrize(
+    "dateline",
+    ["TOKYO (Reuters) - ", "UPDATE 2-BEIJING, May 4 (Xinhua) -- ", "NEW DELHI (AP) \u2013 "],
+)
+def test_a_dateline_says_where_a_story_was_filed_not_who_speaks(dateline: str) -> None:
+    """The city of a dateline names no speaker: a market story filed from Tokyo is no
+    statement of Japan's, and a statement reads the same with or without its dateline."""
+    at = datetime(2025, 6, 1, tzinfo=UTC)
+    market = "Swap spreads sink to record lows as leveraged funds unwind bets on Treasuries"
+    assert detect(dateline + market, at) == []
+    said = "Japan has no intention of selling its US Treasury holdings, Finance Minister Kato says"
+    assert detect(dateline + said, at) == detect(said, at) != []
