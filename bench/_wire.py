@@ -118,10 +118,11 @@ class Wire:
     _seq: int = 0
     _probes: int = 0
     _recent: deque[str] = field(default_factory=lambda: deque(maxlen=200))
+    _detector: Detector = field(init=False)
 
     def __post_init__(self) -> None:
         self._rng = random.Random(self.seed)
-        detector = Detector.from_path(None)
+        detector = self._detector = Detector.from_path(None)
         self.irrelevant, self.relevant = _texts(detector)
         for stance, template in zip(PROBE_STANCES, PROBES, strict=True):
             found = {
@@ -147,13 +148,23 @@ class Wire:
         if roll < self.duplicate_share and self._recent:
             text = self._rng.choice(self._recent)
             if self._rng.random() < 0.5:  # rewritten by the syndicating outlet
-                text = self._rng.choice(PREFIXES) + re.sub(r"^[A-Z ]+-\s*", "", text)
+                rewritten = self._rng.choice(PREFIXES) + re.sub(r"^[A-Z ]+-\s*", "", text)
+                # Only the probes may move the probes' key: a rewrite read as a statement
+                # about it (once, a dateline's city read as Japan) would make probes stale.
+                if not self._touches_probe_key(rewritten):
+                    text = rewritten
             return self._headline(f"h-{n}", text, source, probe=False)
         relevant = roll < self.duplicate_share + self.relevant_share
         pool = self.relevant if relevant else self.irrelevant
         text = variant(self._rng.choice(pool), n)
         self._recent.append(text)
         return self._headline(f"h-{n}", text, source, probe=False)
+
+    def _touches_probe_key(self, text: str) -> bool:
+        return any(
+            (d.government, d.topic.value) == PROBE_KEY and d.speaker is Speaker.GOVERNMENT
+            for d in self._detector.detect(text, T0)
+        )
 
 
 def big_lexicon(path: Path, governments: int = 200, seed: int = 200) -> int:
