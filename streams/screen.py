@@ -2,7 +2,8 @@
 
 validate -> detect -> dedup (exact and near, one round trip) -> story chain -> statements
 -> stance compare-and-set -> alerts. Detection comes before dedup because a near duplicate
-is only one if it says the same thing (see ``streams.dedup``).
+is only one if it says the same thing (see ``streams.dedup``), and a headline that says
+nothing (most of a wire) stops there: it cannot alert, so it has nothing to deduplicate.
 
 Bad input is dead-lettered with its reason and raw bytes; the screen never raises on a
 message, so one bad message can never stop the worker. Redis failures are not bad input:
@@ -152,12 +153,14 @@ class Screen:
     async def _screen(self, headline: Headline, timestamp: float | None) -> str:
         metrics.count_source(headline.source)
         detections = self.detector.detect(headline.text, headline.published_at)
+        if not detections:
+            # It says nothing, so it can neither alert nor corroborate an alert: checking it
+            # for duplicates would only cost a round trip and a window of Redis memory.
+            return "irrelevant"
         verdict = await self._check_duplicate(headline, detections)
         if verdict.duplicate:
             metrics.DUPLICATES.labels(verdict.seen.value).inc()
             await self._corroborate(headline, verdict)
-        elif not detections:
-            return "irrelevant"
         detected_at = self._clock()
         for detection in detections:
             statement = _statement(headline, detection, verdict.story_id, detected_at)

@@ -206,10 +206,11 @@ def test_ten_thousand_hostile_messages_are_each_counted_once(run: Run) -> None:
     assert counts["invalid"] == len(bad), (counts, len(bad))
     assert counts["relevant"] > 0
 
-    # Copies of a headline under new ids are duplicates, unless dedup was skipped (it fails
-    # open when Redis is slow): each skip lets at most one copy through.
-    skipped = gauge(run.metrics_port, "stancewire_dedup_skipped_total")
-    assert counts["duplicate"] >= run.sent.copies - skipped, (counts, skipped)
+    # Copies under new ids make duplicates. How many is dedup's business (tests/integration/
+    # test_stories, the pair set): only headlines that say something are checked, against
+    # the last claimant of the text within a window of event time, and this corpus repeats
+    # a few texts over weeks in shuffled order.
+    assert counts["duplicate"] > 0, counts
 
     letters = [
         DeadLetter.model_validate_json(value)
