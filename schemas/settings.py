@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -18,11 +18,15 @@ class ConnectionSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="STANCEWIRE_", extra="ignore", frozen=True)
 
     bootstrap: str = Field("127.0.0.1:9092", description="Kafka bootstrap servers, HOST:PORT[,...]")
-    redis_url: str = Field("redis://127.0.0.1:6379/0", description="Redis URL")
+    redis_url: str = Field(
+        "redis://127.0.0.1:6379/0",
+        description="Redis URL (it may carry a password, so it is left out of the repr)",
+        repr=False,
+    )
     kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
     kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = "PLAIN"
     kafka_sasl_username: str | None = None
-    kafka_sasl_password: str | None = None
+    kafka_sasl_password: SecretStr | None = None
     kafka_ssl_cafile: str | None = Field(None, description="CA bundle for TLS to the brokers")
     topic_replication_factor: int = Field(
         1, ge=1, description="Replication of the topics stancewire creates (3 on a cluster)"
@@ -34,7 +38,8 @@ class ConnectionSettings(BaseSettings):
         if self.kafka_security_protocol.startswith("SASL"):
             config["sasl.mechanism"] = self.kafka_sasl_mechanism
             config["sasl.username"] = self.kafka_sasl_username or ""
-            config["sasl.password"] = self.kafka_sasl_password or ""
+            password = self.kafka_sasl_password
+            config["sasl.password"] = password.get_secret_value() if password else ""
         if self.kafka_ssl_cafile:
             config["ssl.ca.location"] = self.kafka_ssl_cafile
         return config

@@ -40,3 +40,17 @@ def test_an_unknown_protocol_is_refused(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setenv("STANCEWIRE_KAFKA_SECURITY_PROTOCOL", "TLS")
     with pytest.raises(ValueError, match="kafka_security_protocol"):
         ConnectionSettings()
+
+
+def test_no_password_in_the_settings_repr() -> None:
+    """Settings end up in tracebacks and debug prints: the Kafka password is a secret and the
+    Redis URL (which may carry one) is left out, while the clients still get both."""
+    settings = ConnectionSettings(
+        redis_url="redis://:redis-pass-0123@10.0.0.5:6379/0",
+        kafka_security_protocol="SASL_SSL",
+        kafka_sasl_username="worker",
+        kafka_sasl_password="kafka-pass-4567",
+    )
+    assert "pass-" not in repr(settings) and "pass-" not in str(settings)
+    assert settings.librdkafka()["sasl.password"] == "kafka-pass-4567"
+    assert settings.redis_url.startswith("redis://:redis-pass-0123@")
