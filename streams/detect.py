@@ -115,10 +115,16 @@ _OBJECT_BEFORE = re.compile(
 _GOODS_AFTER = re.compile(
     r"\s*(?:-|'s\s+|\u2019s\s+)?(?:treasur|debt|bonds?|goods|imports?|products|exports?|"
     r"tariffs?|government\s+bonds|farm|soybeans?|assets|dollar|securities|trade\s+talks|deal|"
-    r"negotiat|counterpart|duties|levies(?!\s+(?:(?:an?|extra|additional|new|further)\s+)*\d)|market|firms?|companies|chips?|lng|cars?|EVs?|"
+    r"negotiat|counterpart|duties|levies(?!\s+(?:(?:an?|extra|additional|new|further|higher|retaliatory|"
+    r"punitive|provisional)\s+)*(?:\d|duties|tariffs|taxes|levies))|market|firms?|companies|chips?|lng|"
+    r"cars?|EVs?|anti-(?:dumping|subsidy)|states\b|"
     r"electric|steel|alumin|crude|pork|wine|beef|coal|buyers|shoppers|consumers|stocks|"
     r"economy|growth|inflation|units|entities)",
     re.IGNORECASE,
+)
+# "Tokyo's Treasury pile", "China's holdings of US debt": the holder, who may use them.
+_HOLDER_AFTER = re.compile(
+    rf"{_APOS}s\s+(?:[\w$.-]+\s+){{0,3}}?(?:treasur\w*|holdings|reserves|stockpile)", re.IGNORECASE
 )
 # "Washington's steel tariffs": the counterpart's measure, answered by the speaker.
 _COUNTERPART_MEASURE_AFTER = re.compile(
@@ -129,7 +135,9 @@ _DEMONYM_ACTOR_AFTER = re.compile(
     r"\s+(?:\S+\s+){0,2}?(?:government|officials?|authorities|ministry|minister|president|"
     r"premier|prime|negotiators?|embassy|regulators?|central\s+bank|side|analysts?|scholars?|"
     r"economists?|media|lawmakers?|leaders?|diplomats?|commerce|finance|foreign|trade\s+ministry|"
-    r"sales?|selling|dump\w*|retaliation|response|countermeasures|move)\b",
+    r"sales?|selling|dump\w*|retaliation|response|countermeasures|move|customs|planners?|agency|"
+    r"state(?:-owned)?\s+(?:firms|buyers|companies|enterprises|traders|importers|refiners)|"
+    r"power\s+plants|steel\s+mills|airlines)\b",
     re.IGNORECASE,
 )
 _COUNTERPART_BEFORE = re.compile(
@@ -456,7 +464,7 @@ class Detector:
         found: set[tuple[int, int]],
         lever_hits: list[_Compiled],
     ) -> Iterable[tuple[Detection, bool, bool]]:
-        if not (governments or text_government):
+        if not (governments or text_government or spans):
             return
         terms = _topic_terms(sentence, by_topic)
         if not terms and len(text_topics) == 1:
@@ -915,7 +923,11 @@ def _government_mentions(sentence: str, spans: list[_Span]) -> list[tuple[int, s
             continue
         if _OBJECT_BEFORE.search(tail) and _COUNTERPART_MEASURE_AFTER.match(sentence, span.end):
             continue
-        if span.alias.kind in ("name", "metonym") and _GOODS_AFTER.match(sentence, span.end):
+        if (
+            span.alias.kind in ("name", "metonym")
+            and _GOODS_AFTER.match(sentence, span.end)
+            and not _HOLDER_AFTER.match(sentence, span.end)
+        ):
             continue
         if span.alias.kind == "demonym" and not _DEMONYM_ACTOR_AFTER.match(sentence, span.end):
             continue
