@@ -157,11 +157,12 @@ _CHARACTERIZES = re.compile(
 _RESPONSE_WORD = re.compile(r"retaliat\w*|counter-?\s?measures?", re.IGNORECASE)
 _MODAL_THREAT = re.compile(
     rf"(?:will|would|shall|{_APOS}ll|to|plans?\s+to|set\s+to|ready\s+to|prepared\s+to|"
-    r"threatens?\s+to|vows?\s+to|could\s+soon)\s+(?:\w+\s+){0,1}$",
+    r"threatens?\s+to|vows?\s+to|could\s+soon)\s+(?:\w+\s+){0,1}(?:\w+\s+(?:or|and)\s+)?$",
     re.IGNORECASE,
 )
 _MODAL_OPEN = re.compile(
-    r"(?:could|(?-i:may)|might|can|consider\w*|weigh\w*|whether|option\s+of)\s+(?:\w+\s+){0,1}$",
+    r"(?:could|(?-i:may)|might|can|consider\w*|weigh\w*|whether|option\s+of|recommend\w*)\s+"
+    r"(?:\w+\s+){0,1}(?:\w+\s+(?:or|and)\s+)?$",
     re.IGNORECASE,
 )
 _HYPOTHETICAL_SUBJECT = re.compile(
@@ -172,6 +173,13 @@ _CONDITION_AFTER = re.compile(
     r"(?:(?!\b(?:says?|said|but|while|and\s+(?:will|would))\b)[^;])*?\b(?:if|unless)\b",
     re.IGNORECASE,
 )
+# "to levy 25% ... immediately": a "to"-headline of a measure applied at once is an action.
+_IMMEDIATE = re.compile(
+    r"[^;]*?\b(?:immediately|with\s+immediate\s+effect|effective\s+immediately)\b", re.IGNORECASE
+)
+# A participle naming the counterpart's measure after a preposition ("against doubled US
+# steel tariffs", "over raised duties") is not the speaker's action.
+_PARTICIPLE_OBJECT = re.compile(r"\b(?:against|on|over|at|from|of|to)\s+$", re.IGNORECASE)
 _IMPERATIVE = re.compile(rf"do\s*(?:not|n{_APOS}t)\b", re.IGNORECASE)
 _WORD = re.compile(r"\w")
 _CLAUSE_END = re.compile(r"[,;:]|\s(?:but|while|whereas|though|although)\b|$", re.IGNORECASE)
@@ -486,6 +494,11 @@ class Detector:
             characterized = False
             also: str | None = None
             if cue.rule in _OWNED_RULES:
+                if any(
+                    sp.end == cue.start and _OBJECT_BEFORE.search(_tail(sentence, sp.start))
+                    for sp in spans
+                ):
+                    continue  # "against Japan's export restrictions": the counterpart's
                 owner = _owner_before(sentence, spans, cue.start)
                 if owner is None and speaker_cue is not None and speaker_cue.named:
                     owner = speaker_government
@@ -508,8 +521,11 @@ class Detector:
             else:
                 government = _government_for(governments, cue.start)
                 gov_basis = "named"
+                foreground = [
+                    g for g in governments if not any(a <= g[0] < b for a, b in background)
+                ] or governments
                 if _SUBJECTLESS.search(_tail(sentence, cue.start)) and governments:
-                    government, gov_basis = governments[0][1], "subject"
+                    government, gov_basis = foreground[0][1], "subject"
                 else:
                     also = _coordinated(sentence, governments, cue.start)
                 if government is None and speaker_government:
@@ -552,6 +568,11 @@ class Detector:
             for code in (government, also):
                 if code is None:
                     continue
+                # "..., hours after Trump threatens levies": the clause names its own actor,
+                # whose act it reports (not history to be superseded by another's words).
+                own_subject = in_background is not None and any(
+                    in_background[0] <= sp.start < cue.start and sp.code == code for sp in spans
+                )
                 yield (
                     Detection(
                         government=code,
@@ -565,7 +586,7 @@ class Detector:
                         decision=decision,
                     ),
                     is_history,
-                    leading,
+                    leading or own_subject,
                 )
 
     def _confidence(self, decision: str) -> float:
@@ -613,6 +634,13 @@ class Detector:
                 if _HYPOTHETICAL_SUBJECT.search(before):
                     continue
                 keeps = rule in _KEEPS_RULES
+                if (
+                    sentence[start:end].split()[0].lower().endswith("ed")
+                    and _PARTICIPLE_OBJECT.search(before)
+                ):
+                    continue
+                if _IMMEDIATE.match(sentence, end, _clause_end(sentence, end) + 40):
+                    keeps = True
                 family = rule.split(".", 1)[1]
                 if not keeps and _MODAL_THREAT.search(before):
                     rule, stance = f"threatens.modal_{family}", Stance.THREATENS
@@ -793,8 +821,14 @@ def _nearest_topic(terms: list[tuple[int, Topic, bool]], cue: _Cue) -> Topic:
 
 def _reports(sentence: str, start: int, end: int) -> bool:
     return bool(
-        _REPORTING_AFTER.match(sentence, end) or _ACCORDING_TO.search(_tail(sentence, start))
+        _REPORTING_AFTER.match(sentence, end)
+        or _ACCORDING_TO.search(_tail(sentence, start))
+        or _THAT_AFTER.match(sentence, end)
     )
+
+
+# "speculation that Seoul could hit back": a speaker noun that introduces what it says.
+_THAT_AFTER = re.compile(r"\s+that\b", re.IGNORECASE)
 
 
 def _own_verb_of_other(sentence: str, speakers: list[_SpeakerCue], cue: _Cue) -> bool:
