@@ -856,7 +856,11 @@ def _speaker_for(sentence: str, speakers: list[_SpeakerCue], position: int) -> _
     ):
         if candidates:
             return candidates[-1]
-    reporting_after = [s for s in speakers if s.reports and s.start >= position]
+    reporting_after = [
+        s
+        for s in speakers
+        if s.reports and s.start >= position and not _THAT_AFTER.match(sentence, s.end)
+    ]
     if reporting_after:
         return reporting_after[0]
     return in_clause[-1] if in_clause else None

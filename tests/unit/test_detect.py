@@ -194,6 +194,7 @@ HARD_CASES = [
     case(
         "China vows countermeasures after Trump threatens new tariffs on its goods.",
         ("CN", TL, "threatens", GOV),
+        ("US", TL, "threatens", GOV),
         id="counterpart-threat-in-background",
     ),
     # attribution inside one sentence
