@@ -183,7 +183,12 @@ _PARTICIPLE_OBJECT = re.compile(r"\b(?:against|on|over|at|from|of|to)\s+$", re.I
 _IMPERATIVE = re.compile(rf"do\s*(?:not|n{_APOS}t)\b", re.IGNORECASE)
 _WORD = re.compile(r"\w")
 _CLAUSE_END = re.compile(r"[,;:]|\s(?:but|while|whereas|though|although)\b|$", re.IGNORECASE)
-_CONTRAST = re.compile(r"\b(?:rather\s+than|instead\s+of)\b[^,;]*", re.IGNORECASE)
+_CONTRAST = re.compile(
+    r"\b(?:rather\s+than|instead\s+of)\b[^,;]*"
+    # a question put to the speaker ("Asked whether Beijing might sell, ...") is not a claim
+    r"|\b(?:asked|pressed|questioned)\s+(?:\w+\s+)?(?:whether|if|about)\b[^,;:]*",
+    re.IGNORECASE,
+)
 _MEDIA_PIECE = re.compile(
     r"^\W*(?:analysis|opinion|commentary|editorial|column|viewpoint|explainer|breakingviews)"
     r"\s*[:|\u2013\u2014-]",
@@ -557,7 +562,7 @@ class Detector:
             if media_piece and speaker is Speaker.GOVERNMENT:
                 speaker, speaker_basis = Speaker.MEDIA, "piece"
             stance, rule = cue.stance, cue.rule
-            if rule.startswith("open.modal_") and speaker is Speaker.GOVERNMENT:
+            if rule.startswith(("open.modal_", "open.could_use")) and speaker is Speaker.GOVERNMENT:
                 # A government saying it may act signals it may use the lever: a threat.
                 stance, rule = Stance.THREATENS, rule.replace("open.", "threatens.", 1)
             topic = cue.topic or _nearest_topic(terms, cue)
