@@ -38,8 +38,9 @@ How a text is read:
 5. **Past versus present.** A cue in a background clause ("after earlier remarks suggested
    ...", "who last month said ...") is history: it stands only when the text says nothing
    current for the same government, topic and speaker, and only for the text's own
-   government or when the background clause leads the sentence ("After Trump threatens a
-   30% tariff, von der Leyen ..." reports both).
+   government, when the background clause leads the sentence ("After Trump threatens a
+   30% tariff, von der Leyen ..." reports both) or when it names its own actor ("...,
+   hours after Trump threatens levies" reports Trump's threat).
 6. **One statement per government, topic and speaker**: the strongest stance
    (rules_out > acting > threatens > open), with its sentence as evidence, the rule id as
    ``cue`` and a confidence from the lexicon's calibration table: the measured accuracy on
@@ -638,14 +639,9 @@ class Detector:
                 before = _tail(sentence, start)
                 if _HYPOTHETICAL_SUBJECT.search(before):
                     continue
-                keeps = rule in _KEEPS_RULES
-                if (
-                    sentence[start:end].split()[0].lower().endswith("ed")
-                    and _PARTICIPLE_OBJECT.search(before)
-                ):
+                if _counterpart_participle(sentence, start, end):
                     continue
-                if _IMMEDIATE.match(sentence, end, _clause_end(sentence, end) + 40):
-                    keeps = True
+                keeps = rule in _KEEPS_RULES or _immediate(sentence, end)
                 family = rule.split(".", 1)[1]
                 if not keeps and _MODAL_THREAT.search(before):
                     rule, stance = f"threatens.modal_{family}", Stance.THREATENS
@@ -789,6 +785,17 @@ def _topic_terms(
             )
             terms.append((start, topic, counterpart))
     return sorted(terms)
+
+
+def _counterpart_participle(sentence: str, start: int, end: int) -> bool:
+    """An acting cue that is a participle after a preposition ("against doubled US tariffs")."""
+    verb = sentence[start:end].split(maxsplit=1)[0].lower()
+    return verb.endswith("ed") and _PARTICIPLE_OBJECT.search(_tail(sentence, start)) is not None
+
+
+def _immediate(sentence: str, end: int) -> bool:
+    """Whether the measure after an acting cue applies at once ("... immediately")."""
+    return _IMMEDIATE.match(sentence, end, _clause_end(sentence, end) + 40) is not None
 
 
 def _add_triggers(
