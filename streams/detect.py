@@ -161,6 +161,9 @@ _MODAL_THREAT = re.compile(
     r"threatens?\s+to|vows?\s+to|could\s+soon)\s+(?:\w+\s+){0,1}(?:\w+\s+(?:or|and)\s+)?$",
     re.IGNORECASE,
 )
+_AS_A_CARD = re.compile(
+    r"\bas\s+(?:an?|its|one)\s+(?:\w+\s+){0,2}?(?:card|chip|tool|lever)\b", re.IGNORECASE
+)
 _MODAL_OPEN = re.compile(
     r"(?:could|(?-i:may)|might|can|consider\w*|weigh\w*|whether|option\s+of|recommend\w*)\s+"
     r"(?:\w+\s+){0,1}(?:\w+\s+(?:or|and)\s+)?$",
@@ -563,8 +566,14 @@ class Detector:
             if media_piece and speaker is Speaker.GOVERNMENT:
                 speaker, speaker_basis = Speaker.MEDIA, "piece"
             stance, rule = cue.stance, cue.rule
-            if rule.startswith(("open.modal_", "open.could_use")) and speaker is Speaker.GOVERNMENT:
-                # A government saying it may act signals it may use the lever: a threat.
+            if (
+                rule.startswith(("open.modal_", "open.could_use"))
+                and speaker is Speaker.GOVERNMENT
+                and not _AS_A_CARD.search(sentence, cue.start)
+            ):
+                # A government saying it may act signals it may use the lever: a threat;
+                # unless what it may use is "a card" ("could use them as a bargaining card"),
+                # which keeps it on the table (DESIGN.md's open).
                 stance, rule = Stance.THREATENS, rule.replace("open.", "threatens.", 1)
             topic = cue.topic or _nearest_topic(terms, cue)
             in_background = next(((a, b) for a, b in background if a <= cue.start < b), None)

@@ -663,3 +663,12 @@ def test_a_dateline_says_where_a_story_was_filed_not_who_speaks(dateline: str) -
     assert detect(dateline + market, at) == []
     said = "Japan has no intention of selling its US Treasury holdings, Finance Minister Kato says"
     assert detect(dateline + said, at) == detect(said, at) != []
+
+
+def test_a_government_that_may_use_a_lever_threatens_unless_it_calls_it_a_card() -> None:
+    """DESIGN.md: ``threatens`` signals it may use it; ``open`` calls it a card."""
+    at = datetime(2025, 5, 2, tzinfo=UTC)
+    threat = detect("China says it may use rare earth export controls against the US", at)
+    card = detect("Japan says it could use its Treasury holdings as a bargaining card", at)
+    assert [d.stance.value for d in threat] == ["threatens"]
+    assert [d.stance.value for d in card] == ["open"]
