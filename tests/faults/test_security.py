@@ -26,7 +26,7 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +66,7 @@ from stancewire.runtime import (
 )
 from streams.app import faust_app
 from tests.faults.test_security_config import documented, self_signed
+from tests.integration.test_dispatcher import serve
 from tests.integration.wire import headline, unique
 
 pytestmark = pytest.mark.integration
@@ -278,22 +279,7 @@ class Receiver:
         return f"http://127.0.0.1:{self.port}/hook"
 
     def start(self) -> Receiver:
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                headers = {name.lower(): value for name, value in self.headers.items()}
-                status = receiver.handle(headers, body)
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self._server = serve(self.port, self.handle)
         return self
 
     def stop(self) -> None:
@@ -301,7 +287,8 @@ class Receiver:
             self._server.shutdown()
             self._server.server_close()
 
-    def handle(self, headers: dict[str, str], body: bytes) -> int:
+    def handle(self, sent: dict[str, str], body: bytes) -> int:
+        headers = {name.lower(): value for name, value in sent.items()}
         verified = verify(
             self.secrets,
             headers.get(TIMESTAMP_HEADER.lower(), ""),
