@@ -184,7 +184,45 @@ _IMMEDIATE = re.compile(
 # A participle naming the counterpart's measure after a preposition ("against doubled US
 # steel tariffs", "over raised duties") is not the speaker's action.
 _PARTICIPLE_OBJECT = re.compile(r"\b(?:against|on|over|at|from|of|to)\s+$", re.IGNORECASE)
-_IMPERATIVE = re.compile(rf"do\s*(?:not|n{_APOS}t)\b", re.IGNORECASE)
+# "Don't retaliate", X warns: advice to others; "Don't expect Beijing to sell" is a forecast.
+_IMPERATIVE = re.compile(rf"do\s*(?:not|n{_APOS}t)\b(?!\s+expect)", re.IGNORECASE)
+# A rejection that only puts the act off ("will not retaliate immediately", "has not yet")
+# keeps it on the table: open, as a deferral is.
+_NOT_YET = re.compile(
+    r"[^,;]*?\b(?:immediately|right\s+away|straight\s+away|yet|at\s+once)\b", re.IGNORECASE
+)
+# "dismisses reports that foreign governments are dumping Treasuries": a denial about what
+# others do, not the speaker's own stance (its clause still carries no act of the speaker).
+_OTHERS_ACT = re.compile(
+    r"[^,;]*?\b(?:foreign|other|overseas)\s+(?:governments|countries|central\s+banks|holders|"
+    r"investors|buyers|nations)\b",
+    re.IGNORECASE,
+)
+# Negations whose object must be the lever: "no plans to cut rates in response to US
+# tariffs" rejects a rate cut, not a lever; the tariffs named are the counterpart's.
+_OBJECT_RULES = frozenset(
+    {
+        "rules_out.no_intention",
+        "rules_out.not_considering",
+        "rules_out.will_not_use",
+        "rules_out.not_announcing",
+        "rules_out.declines",
+        "rules_out.unlikely",
+        "open.not_ruling_out",
+        "open.not_exclude",
+        "threatens.no_delay",
+    }
+)
+_LEVER_WORD = re.compile(
+    r"\b(?:us(?:e|es|ing)|sell\w*|sale|dump\w*|offload\w*|wield\w*|deploy\w*|leverag\w*|"
+    r"weapon\w*|retaliat\w*|impos\w*|(?:hit|strike|fire|fight)\w*\s+back|levy|reciprocat\w*|"
+    r"counter\w*|answer\w*|match\w*|mirror\w*|cards?|chips?|tools?|lever|tit-for-tat)\b",
+    re.IGNORECASE,
+)
+# "nothing is off the table in response to the new duties": what it answers, not its object.
+_ANSWERS = re.compile(
+    rf"{_APOS}?[\"\u201d]?\s*(?:in\s+(?:response|retaliation|reply)\s+to|over|against)\b", re.I
+)
 _WORD = re.compile(r"\w")
 _CLAUSE_END = re.compile(r"[,;:]|\s(?:but|while|whereas|though|although)\b|$", re.IGNORECASE)
 _CONTRAST = re.compile(
@@ -201,7 +239,8 @@ _MEDIA_PIECE = re.compile(
 _OWN_VERB_GAP = re.compile(r"(?:\s+\S+){0,2}?\s+$")
 _BACKGROUND = re.compile(
     r"(?:^|[,;:]\s*|\b)(?:after|following|despite|although|though|earlier|previously|"
-    r"having|who\s+last|last\s+(?:week|month|year))\b[^,;]*",
+    r"having|who\s+last|last\s+(?:week|month|year)|(?:who|which)\s+(?:had|once|earlier|previously))"
+    r"\b[^,;]*",
     re.IGNORECASE,
 )
 _SENTENCE_SPLIT = re.compile(
@@ -212,7 +251,7 @@ _SENTENCE_SPLIT = re.compile(
 _REPORTING_AFTER = re.compile(
     rf"(?:{_APOS}s)?(?:\s+[\w'.-]+){{0,4}}?\s+(?:says?|said|saying|suggest\w*|argu\w*|"
     r"expect\w*|believe\w*|speculat\w*|reckon\w*|not(?:e|es|ed)|told|tells?|stated?|states|"
-    r"stress\w*|insist\w*|reiterat\w*|add(?:s|ed)|wr(?:ote|ites)|see|think|claim\w*|"
+    r"stress\w*|insist\w*|reiterat\w*|add(?:s|ed)|wr(?:ote|ites?)|see|think|claim\w*|"
     r"predict\w*|point(?:s|ed)\s+out|made\s+clear|signal\w*|indicat\w*|float\w*|fear\w*|"
     r"warn\w*|caution\w*|hint\w*|call(?:s|ed)?|urg(?:e|es|ed|ing)|read|reports?|tweets?|"
     r"posts?|debat\w*|discuss\w*)\b",
@@ -488,7 +527,11 @@ class Detector:
             terms = [(0, text_topics[0], False)]
         if not terms and not lever_hits:
             return
-        cues = self._stance_cues(sentence, found, lever_hits)
+        cues = [
+            c
+            for c in self._stance_cues(sentence, found, lever_hits)
+            if c.rule not in _OBJECT_RULES or _names_lever(sentence, terms, c)
+        ]
         if not cues:
             return
         if not terms and not any(c.topic for c in cues):
@@ -639,9 +682,9 @@ class Detector:
             if any(left < start < right for left, right in contrasted):
                 continue
             if stance is Stance.RULES_OUT:
-                if _IMPERATIVE.match(sentence, start) and not _WORD.search(sentence, 0, start):
+                rule, stance, scope_end = _rejection(sentence, start, end, rule, scope_end)
+                if not rule:
                     continue
-                scope_end = _clause_end(sentence, end)
             elif start < scope_end:
                 continue
             if stance is Stance.ACTING:
@@ -772,8 +815,8 @@ def _topic_terms(
     sentence: str, by_topic: dict[Topic, list[tuple[int, int]]]
 ) -> list[tuple[int, Topic, bool]]:
     """Where each topic is named (start, topic, whether it is the counterpart's measure).
-    A response word ("retaliate") takes the Treasury topic when its clause goes on to
-    name the holdings ("retaliate by selling its Treasury holdings")."""
+    A response word ("retaliate") takes the Treasury topic when its clause names the
+    holdings ("retaliate by selling its Treasury holdings", "sell Treasuries in retaliation")."""
     terms = []
     for named, spans in by_topic.items():
         for start, end in spans:
@@ -783,8 +826,9 @@ def _topic_terms(
                 and by_topic[Topic.TREASURY_HOLDINGS]
                 and _RESPONSE_WORD.fullmatch(sentence, start, end)
                 and any(
-                    s >= end and s < _clause_end(sentence, end)
-                    for s, _ in by_topic[Topic.TREASURY_HOLDINGS]
+                    (s >= end and s < _clause_end(sentence, end))
+                    or (e <= start and _clause_end(sentence, e) >= start)
+                    for s, e in by_topic[Topic.TREASURY_HOLDINGS]
                 )
             ):
                 topic = Topic.TREASURY_HOLDINGS
@@ -794,6 +838,38 @@ def _topic_terms(
             )
             terms.append((start, topic, counterpart))
     return sorted(terms)
+
+
+def _rejection(
+    sentence: str, start: int, end: int, rule: str, scope_end: int
+) -> tuple[str, Stance, int]:
+    """How a rejection cue reads in its clause, and where its scope ends: an imperative
+    to others ("'Do not retaliate', X warns") is none and scopes over nothing; a denial of
+    what others do is no stance of the speaker ("" as the rule) but keeps its scope; one
+    that only puts the act off is open."""
+    if _IMPERATIVE.match(sentence, start) and not _WORD.search(sentence, 0, start):
+        return "", Stance.RULES_OUT, scope_end
+    scope_end = _clause_end(sentence, end)
+    if rule == "rules_out.dismiss" and _OTHERS_ACT.match(sentence, start, scope_end):
+        return "", Stance.RULES_OUT, scope_end
+    if _NOT_YET.match(sentence, start, scope_end):
+        return "open.not_yet", Stance.OPEN, scope_end
+    return rule, Stance.RULES_OUT, scope_end
+
+
+def _names_lever(sentence: str, terms: list[tuple[int, Topic, bool]], cue: _Cue) -> bool:
+    """Whether a negation is about a lever: its words name one ("will not retaliate"), or
+    what its clause goes on to name is not only the counterpart's measure ("no plans to cut
+    rates in response to US tariffs" is about rates)."""
+    if _LEVER_WORD.search(sentence, cue.start, cue.end):
+        return True
+    end = _clause_end(sentence, cue.end)
+    if _ANSWERS.match(sentence, cue.end):
+        return True
+    named = [term for term in terms if cue.end <= term[0] < end]
+    if not named or any(not counterpart for _, _, counterpart in named):
+        return True
+    return _LEVER_WORD.search(sentence, cue.end, end) is not None
 
 
 def _counterpart_participle(sentence: str, start: int, end: int) -> bool:

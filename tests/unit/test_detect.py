@@ -672,3 +672,98 @@ def test_a_government_that_may_use_a_lever_threatens_unless_it_calls_it_a_card()
     card = detect("Japan says it could use its Treasury holdings as a bargaining card", at)
     assert [d.stance.value for d in threat] == ["threatens"]
     assert [d.stance.value for d in card] == ["open"]
+
+
+# --- rejection and non-use wording (sentences written for these tests) -----------------------
+
+REJECTIONS = [
+    case(
+        "Indonesia will not mirror the US levies, its trade minister said.",
+        ("ID", TL, "rules_out", GOV),
+        id="will-not-mirror",
+    ),
+    case(
+        "Chile declines to retaliate against the copper tariff, the finance minister says.",
+        ("CL", TL, "rules_out", GOV),
+        id="declines-to",
+    ),
+    case(
+        "Seoul will seek an exemption rather than retaliate, the trade ministry said.",
+        ("KR", TL, "rules_out", GOV),
+        id="rather-than-retaliate",
+    ),
+    case(
+        "Canberra prefers dialogue over retaliation, the trade minister said.",
+        ("AU", TL, "rules_out", GOV),
+        id="dialogue-over-retaliation",
+    ),
+    case(
+        "Norway rejects tit-for-tat tariffs, the government said.",
+        ("NO", TL, "rules_out", GOV),
+        id="rejects-tit-for-tat",
+    ),
+    case(
+        "Japan's finance minister said selling US Treasuries is not something Tokyo is weighing.",
+        ("JP", TH, "rules_out", GOV),
+        id="not-something-weighing",
+    ),
+    case(
+        "China will continue to hold US Treasuries, the central bank governor said.",
+        ("CN", TH, "rules_out", GOV),
+        id="continue-to-hold",
+    ),
+    case(
+        "Japan's officials said selling Treasuries would be counterproductive and ruled it out.",
+        ("JP", TH, "rules_out", GOV),
+        id="ruled-it-out",
+    ),
+    case(
+        "Economists doubt Beijing would sell its Treasuries.",
+        ("CN", TH, "rules_out", ANALYST),
+        id="analysts-doubt",
+    ),
+    case(
+        "Malaysia unlikely to impose counter-tariffs, officials say.",
+        ("MY", TL, "rules_out", GOV),
+        id="headline-unlikely-to",
+    ),
+    case(
+        "Beijing denies it has restricted exports of rare earths to Japan.",
+        ("CN", TL, "rules_out", GOV),
+        id="denies-it-has",
+    ),
+    case(
+        "Britain will not retaliate immediately against the steel tariffs, the minister said.",
+        ("GB", TL, "open", GOV),
+        id="not-immediately-is-a-deferral",
+    ),
+    case(
+        "The White House says there will be no delay to the reciprocal tariffs.",
+        ("US", TL, "threatens", GOV),
+        id="no-delay-is-a-threat",
+    ),
+    case(
+        "India, which had said it would not retaliate, imposes duties on US almonds.",
+        ("IN", TL, "acting", GOV),
+        id="which-had-said-is-history",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), REJECTIONS)
+def test_rejection_wording(text: str, expected: set[Row]) -> None:
+    assert found(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Australia's central bank has no plans to cut rates in response to US tariffs.",
+        "Japan is not considering an extra budget to offset the impact of US tariffs.",
+        "Treasury Secretary dismisses reports that foreign central banks are selling Treasuries.",
+        "The EU has no plans to postpone its carbon border levy.",
+        "Thailand declined to comment on the US trade talks.",
+    ],
+)
+def test_rejections_of_other_things_are_not_statements(text: str) -> None:
+    assert found(text) == set()
