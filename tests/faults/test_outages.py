@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import signal
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -40,8 +40,14 @@ RATE = 150.0
 """Headlines per second offered: 2,000 take about 13 s, so the outage falls mid-replay."""
 
 
-def alerts_so_far(stack: Stack, count: int) -> bool:
-    return len(published(stack.bootstrap, PREFIX)) >= count
+def mid_replay(port: int, paced: Paced, total: int) -> Callable[[], bool]:
+    """The worker has alerted a few times and most of the replay is still to come."""
+
+    def check() -> bool:
+        assert paced.sent < total - 1000, "the replay got too far before the fault"
+        return metric(port, "stancewire_alerts_total") >= 3
+
+    return check
 
 
 class PersistentRedis:
@@ -77,11 +83,11 @@ def test_redis_killed_for_ten_seconds_mid_replay(persistent: PersistentRedis) ->
         port = free_port()
         worker = stack.start_worker(metrics_port=port, env=FAST_OUTBOX)
         with Paced(stack.bootstrap, scenario.lines, RATE) as paced:
-            wait_until(lambda: alerts_so_far(stack, 5), 120, "the first alerts", worker)
+            wait_until(mid_replay(port, paced, len(scenario.lines)), 120, "alerts", worker)
             persistent.child.process.kill()
             persistent.child.process.wait()
             time.sleep(OUTAGE_SECONDS)
-            assert metric(port, "stancewire_redis_errors_total") > 0, "the outage went unnoticed"
+            assert metric(port, "stancewire_redis_errors_total") > 0, worker.log_tail(40)
             persistent.child = persistent.start()
             wait_until(paced.done, 120, "every headline to be sent")
         redis = Redis.from_url(persistent.url, decode_responses=True)
@@ -97,10 +103,11 @@ def test_broker_paused_for_ten_seconds_mid_replay(stack: Stack, subscribers: Sub
     scenario = Scenario(PREFIX).extend(2000, 30)
     lines, expected = list(scenario.lines), list(scenario.expected)
     sentinel, sentinel_change = scenario.change_line()
-    worker = stack.start_worker(env=FAST_OUTBOX)
+    port = free_port()
+    worker = stack.start_worker(metrics_port=port, env=FAST_OUTBOX)
     broker = stack.child("broker")
     with Paced(stack.bootstrap, lines, RATE) as paced:
-        wait_until(lambda: alerts_so_far(stack, 5), 120, "the first alerts", worker)
+        wait_until(mid_replay(port, paced, len(lines)), 120, "alerts", worker)
         os.kill(broker.process.pid, signal.SIGSTOP)
         try:
             time.sleep(OUTAGE_SECONDS)
