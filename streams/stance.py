@@ -161,23 +161,13 @@ class StanceStore:
             return len(latest)
 
     async def _apply(self, statement: Statement, draft: Alert) -> Transition:
-        since_ms = int(statement.published_at.timestamp() * 1000)
-        state = StanceState(
-            stance=statement.stance,
-            since_ms=since_ms,
-            since=statement.published_at,
-            headline_id=statement.headline_id,
-            alert_id=draft.alert_id,
-            evidence=statement.evidence,
-            source=statement.source,
-            confidence=statement.confidence,
-        )
+        state = _state(draft)  # the draft is the statement's alert: the state it would set
         reply = await self._compare_and_set(
             keys=[CURRENT_STANCES_KEY, OUTBOX_KEY, SEQUENCE_KEY, STATE_COMPLETE_KEY],
             args=[
                 statement.stance_key,
                 statement.stance.value,
-                since_ms,
+                state.since_ms,
                 state.model_dump_json(exclude={"seq"}),  # the script appends the seq
                 draft.to_json(),
             ],
