@@ -26,7 +26,6 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -66,7 +65,7 @@ from stancewire.runtime import (
 )
 from streams.app import faust_app
 from tests.faults.test_security_config import documented, self_signed
-from tests.integration.test_dispatcher import serve
+from tests.integration.test_dispatcher import Endpoint
 from tests.integration.wire import headline, unique
 
 pytestmark = pytest.mark.integration
@@ -260,7 +259,7 @@ class Captured:
 
 
 @dataclass
-class Receiver:
+class Receiver(Endpoint):
     """A desk's endpoint on loopback, as docs/webhooks.md tells desks to write one: it verifies
     each request with the library's verifier and a :class:`ReplayGuard`, answers 401 to what
     does not verify, and fails the first verified attempt of each alert with 503 (so every
@@ -272,20 +271,6 @@ class Receiver:
     requests: list[Captured] = field(default_factory=list)
     _failed_once: set[str] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
-    _server: ThreadingHTTPServer | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/hook"
-
-    def start(self) -> Receiver:
-        self._server = serve(self.port, self.handle)
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
 
     def handle(self, sent: dict[str, str], body: bytes) -> int:
         headers = {name.lower(): value for name, value in sent.items()}

@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Self, cast
 from urllib.error import URLError
 from urllib.request import urlopen
 
@@ -96,7 +96,31 @@ def serve(port: int, handle: Callable[[dict[str, str], bytes], int]) -> Threadin
     return server
 
 
-class Receiver:
+class Endpoint:
+    """A webhook receiver on loopback: ``start`` serves ``handle`` on ``port``."""
+
+    port: int
+    _server: ThreadingHTTPServer | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/hook"
+
+    def start(self) -> Self:
+        self._server = serve(self.port, self.handle)
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def handle(self, headers: dict[str, str], body: bytes) -> int:
+        raise NotImplementedError
+
+
+class Receiver(Endpoint):
     """A webhook endpoint on loopback that verifies signatures and records what it got.
 
     ``respond(n)`` gives the status of the n-th request (from 0) for this test's alerts;
@@ -116,21 +140,6 @@ class Receiver:
         self.port = port or free_port()
         self.requests: list[Request] = []
         self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/hook"
-
-    def start(self) -> Receiver:
-        self._server = serve(self.port, self.handle)
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
 
     def handle(self, headers: dict[str, str], body: bytes) -> int:
         alert = Alert.model_validate_json(body)
