@@ -40,7 +40,10 @@ How a text is read:
    current for the same government, topic and speaker, and only for the text's own
    government, when the background clause leads the sentence ("After Trump threatens a
    30% tariff, von der Leyen ..." reports both) or when it names its own actor ("...,
-   hours after Trump threatens levies" reports Trump's threat).
+   hours after Trump threatens levies" reports Trump's threat). An announcement of a measure
+   the text has already named ("Canada to impose 25% tariffs. Carney announced the
+   countermeasure ...") restates it as first stated: it stands only when the text says
+   nothing else for that government.
 6. **One statement per government, topic and speaker**: the strongest stance
    (rules_out > acting > threatens > open), with its sentence as evidence, the rule id as
    ``cue`` and a confidence from the lexicon's calibration table: the measured accuracy on
@@ -157,15 +160,19 @@ _CHARACTERIZES = re.compile(
 )
 _RESPONSE_WORD = re.compile(r"retaliat\w*|counter-?\s?measures?", re.IGNORECASE)
 _MODAL_THREAT = re.compile(
-    rf"(?:will|would|shall|{_APOS}ll|to|plans?\s+to|set\s+to|ready\s+to|prepared\s+to|"
-    r"threatens?\s+to|vows?\s+to|could\s+soon)\s+(?:\w+\s+){0,1}(?:\w+\s+(?:or|and)\s+)?$",
+    rf"(?:\b(?:will|would|shall|to|plans?\s+to|set\s+to|ready\s+to|prepared\s+to|"
+    r"threatens?\s+to|vows?\s+to|could\s+soon)"
+    rf"|{_APOS}ll)\s+(?:\w+\s+){{0,1}}(?:\w+\s+(?:or|and)\s+)?$",
     re.IGNORECASE,
 )
 _AS_A_CARD = re.compile(
     r"\bas\s+(?:an?|its|one)\s+(?:\w+\s+){0,2}?(?:card|chip|tool|lever)\b", re.IGNORECASE
 )
+# (Each a whole word: "American products kick in" holds no "can".) A recommendation or an
+# urging ("officials urge a halt in buying") proposes the act: an option.
 _MODAL_OPEN = re.compile(
-    r"(?:could|(?-i:may)|might|can|consider\w*|weigh\w*|whether|option\s+of|recommend\w*)\s+"
+    r"\b(?:could|(?-i:may)|might|can|consider\w*|weigh\w*|whether|option\s+of|recommend\w*|"
+    r"urg(?:e|es|ed|ing))\s+"
     r"(?:\w+\s+){0,1}(?:\w+\s+(?:or|and)\s+)?$",
     re.IGNORECASE,
 )
@@ -190,6 +197,40 @@ _IMPERATIVE = re.compile(rf"do\s*(?:not|n{_APOS}t)\b(?!\s+expect)", re.IGNORECAS
 # keeps it on the table: open, as a deferral is.
 _NOT_YET = re.compile(
     r"[^,;]*?\b(?:immediately|right\s+away|straight\s+away|yet|at\s+once)\b", re.IGNORECASE
+)
+# "will no longer respond to US hikes": a refusal to answer the other side's further escalation
+# while its own measure stands, not a rejection of the lever it is using.
+_NO_FURTHER = re.compile(
+    r"[^,;]*?\b(?:respond\w*|react\w*|answer\w*|match\w*|retaliat\w*)\s+(?:to|against)\s+"
+    r"(?:\S+\s+){0,3}?(?:hikes?|increases?)\b",
+    re.IGNORECASE,
+)
+_NO_LONGER = re.compile(r"\bno\s+longer\b|\bany\s*more\b|\bfurther\b", re.IGNORECASE)
+# An act under a negation in its clause ("will not rush to retaliate") is not asserted.
+_NEGATED_ACT = re.compile(
+    rf"\b(?:not|never|n{_APOS}t|no\s+longer)\s+(?:\w+\s+){{0,2}}(?:to\s+)?$", re.IGNORECASE
+)
+# "has not discussed", "did not consider": a negated deliberation. Considering, weighing or
+# mulling denied is a rejection ("not considering"); a discussion denied is no stance.
+_NEGATED_DELIBERATION = re.compile(
+    rf"\b(?:not|never|n{_APOS}t)\s+(?:yet\s+|even\s+|been\s+)?$", re.IGNORECASE
+)
+_CONSIDER_VERB = re.compile(r"consider|weigh|mull", re.IGNORECASE)
+# "announced the countermeasure", "unveiled the levy": a definite object restates a measure
+# the text has named, as the text first states it ("Canada to impose ..."): background.
+_ANAPHORIC_ANNOUNCEMENT = re.compile(
+    r"\S+\s+(?:the|this|these|those)\s+(?:\S+\s+)?\S+", re.IGNORECASE
+)
+# Retaliation verbs assert the response even with a start date ("strikes back with duties
+# ... from Sept. 24"), unlike an announced measure ("hits coal with duties, effective ...",
+# "answers the curbs with a tariff from Nov. 1").
+_RESPONSE_VERB = re.compile(r"(?:hits|strikes|struck)\s+back|retaliat", re.IGNORECASE)
+# A demonym leading its sentence before a word for buyers or firms is the subject that acts
+# ("Chinese firms stop buying US farm products"), not an origin of goods.
+_DEMONYM_SUBJECT_AFTER = re.compile(
+    r"\s+(?:state(?:-owned|-run)?\s+)?(?:firms|companies|buyers|importers|exporters|refiners|"
+    r"traders|enterprises|mills|crushers)\b",
+    re.IGNORECASE,
 )
 # "dismisses reports that foreign governments are dumping Treasuries": a denial about what
 # others do, not the speaker's own stance (its clause still carries no act of the speaker).
@@ -573,6 +614,18 @@ class Detector:
             else:
                 government = _government_for(governments, cue.start)
                 gov_basis = "named"
+                if (
+                    speaker_cue is not None
+                    and speaker_cue.speaker is Speaker.GOVERNMENT
+                    and speaker_cue.government is None
+                    and not speaker_cue.named
+                    and text_government is not None
+                    and not any(start < cue.start for start, _ in governments)
+                ):
+                    # "The finance ministry announced the levy, matching the rate Trump
+                    # imposed": a title of no named government is the story's, not the
+                    # government named after the cue.
+                    government, gov_basis = text_government, "text"
                 foreground = [
                     g for g in governments if not any(a <= g[0] < b for a, b in background)
                 ] or governments
@@ -623,6 +676,15 @@ class Detector:
             decision = f"{stance.value}/{speaker_basis}/{gov_basis}"
             is_history = in_background is not None and speaker is Speaker.GOVERNMENT
             leading = in_background is not None and in_background[0] == 0
+            if (
+                rule == "acting.announces"
+                and speaker is Speaker.GOVERNMENT
+                and _ANAPHORIC_ANNOUNCEMENT.fullmatch(sentence, cue.start, cue.end)
+            ):
+                # "Canada to impose 25% tariffs. Carney announced the countermeasure ...":
+                # the announcement restates the measure as the text first states it; it
+                # stands only when the text says nothing else for that government.
+                is_history, leading = True, True
             for code in (government, also):
                 if code is None:
                     continue
@@ -681,6 +743,10 @@ class Detector:
             rule, stance = entry.rule, entry.stance
             if any(left < start < right for left, right in contrasted):
                 continue
+            if rule == "open.considering" and _NEGATED_DELIBERATION.search(_tail(sentence, start)):
+                if not _CONSIDER_VERB.match(sentence, start):
+                    continue  # "has not discussed the holdings": no stance
+                rule, stance = "rules_out.not_considering", Stance.RULES_OUT
             if stance is Stance.RULES_OUT:
                 rule, stance, scope_end = _rejection(sentence, start, end, rule, scope_end)
                 if not rule:
@@ -688,25 +754,10 @@ class Detector:
             elif start < scope_end:
                 continue
             if stance is Stance.ACTING:
-                before = _tail(sentence, start)
-                if _HYPOTHETICAL_SUBJECT.search(before):
+                read = _act(sentence, start, end, rule)
+                if read is None:
                     continue
-                if _counterpart_participle(sentence, start, end):
-                    continue
-                keeps = rule in _KEEPS_RULES or _immediate(sentence, end)
-                family = rule.split(".", 1)[1]
-                if not keeps and _MODAL_THREAT.search(before):
-                    rule, stance = f"threatens.modal_{family}", Stance.THREATENS
-                elif not keeps and _MODAL_OPEN.search(before):
-                    rule, stance = f"open.modal_{family}", Stance.OPEN
-                elif not keeps and _CONDITION_AFTER.match(sentence, end):
-                    rule, stance = f"threatens.if_{family}", Stance.THREATENS
-                elif (
-                    not keeps
-                    and rule not in _OWNED_RULES
-                    and _SCHEDULED_AFTER.match(sentence, end, _clause_end(sentence, end) + 40)
-                ):
-                    rule, stance = f"threatens.scheduled_{family}", Stance.THREATENS
+                rule, stance = read
             cues.append(_Cue(start, end, rule, stance))
         for compiled in lever_hits:
             lever = self.lexicon.lever_cues[compiled.index]
@@ -854,7 +905,42 @@ def _rejection(
         return "", Stance.RULES_OUT, scope_end
     if _NOT_YET.match(sentence, start, scope_end):
         return "open.not_yet", Stance.OPEN, scope_end
+    if _NO_FURTHER.match(sentence, start, scope_end) and _NO_LONGER.search(
+        sentence, start, scope_end
+    ):
+        return "", Stance.RULES_OUT, scope_end
     return rule, Stance.RULES_OUT, scope_end
+
+
+def _act(sentence: str, start: int, end: int, rule: str) -> tuple[str, Stance] | None:
+    """How an acting cue reads in its clause: none with a hypothetical subject ("any country
+    which retaliates"), as the counterpart's participle ("against doubled US tariffs") or
+    under a negation ("will not rush to retaliate"); a threat after a modal ("will impose",
+    "to retaliate"), before a condition or a start date still to come; an option after "may";
+    else an act. A measure kept in place, or applied at once, is an act whatever precedes."""
+    before = _tail(sentence, start)
+    if (
+        _HYPOTHETICAL_SUBJECT.search(before)
+        or _counterpart_participle(sentence, start, end)
+        or _NEGATED_ACT.search(before)
+    ):
+        return None
+    family = rule.split(".", 1)[1]
+    if rule in _KEEPS_RULES or _immediate(sentence, end):
+        return rule, Stance.ACTING
+    if _MODAL_THREAT.search(before):
+        return f"threatens.modal_{family}", Stance.THREATENS
+    if _MODAL_OPEN.search(before):
+        return f"open.modal_{family}", Stance.OPEN
+    if _CONDITION_AFTER.match(sentence, end):
+        return f"threatens.if_{family}", Stance.THREATENS
+    if (
+        rule not in _OWNED_RULES
+        and not _RESPONSE_VERB.match(sentence, start)
+        and _SCHEDULED_AFTER.match(sentence, end, _clause_end(sentence, end) + 40)
+    ):
+        return f"threatens.scheduled_{family}", Stance.THREATENS
+    return rule, Stance.ACTING
 
 
 def _names_lever(sentence: str, terms: list[tuple[int, Topic, bool]], cue: _Cue) -> bool:
@@ -1064,7 +1150,14 @@ def _government_mentions(sentence: str, spans: list[_Span]) -> list[tuple[int, s
             and not _HOLDER_AFTER.match(sentence, span.end)
         ):
             continue
-        if span.alias.kind == "demonym" and not _DEMONYM_ACTOR_AFTER.match(sentence, span.end):
+        if (
+            span.alias.kind == "demonym"
+            and not _DEMONYM_ACTOR_AFTER.match(sentence, span.end)
+            and (
+                _WORD.search(sentence, 0, span.start)
+                or not _DEMONYM_SUBJECT_AFTER.match(sentence, span.end)
+            )
+        ):
             continue
         mentions.append((span.start, span.code))
     return mentions

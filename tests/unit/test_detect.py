@@ -767,3 +767,116 @@ def test_rejection_wording(text: str, expected: set[Row]) -> None:
 )
 def test_rejections_of_other_things_are_not_statements(text: str) -> None:
     assert found(text) == set()
+
+
+# --- one story, two wordings: rewrites must read alike (sentences written for these tests) ---
+
+REWRITES = [
+    case(
+        "Seoul holds its US Treasury portfolio for reserve management, not as leverage in talks",
+        ("KR", TH, "rules_out", GOV),
+        id="not-as-leverage",
+    ),
+    case(
+        "Canada freezes its counter-tariffs on US goods for 60 days",
+        ("CA", TL, "open", GOV),
+        id="freezes-counter-tariffs-is-a-deferral",
+    ),
+    case(
+        "Riyadh pushes back on a report it may stop buying US government bonds",
+        ("SA", TH, "rules_out", GOV),
+        id="pushes-back-on-a-report",
+    ),
+    case(
+        "Jakarta tells the WTO it plans countermeasures over US steel duties",
+        ("ID", TL, "threatens", GOV),
+        id="plans-countermeasures",
+    ),
+    case(
+        "Taipei removes Beijing from its list of partners granted preferential export treatment",
+        ("TW", TL, "acting", GOV),
+        id="removed-from-a-privilege-list",
+    ),
+    case(
+        "Saudi officials urge a pause or halt in buying of US government debt",
+        ("SA", TH, "threatens", GOV),
+        id="urging-a-halt-reads-as-recommending-one",
+    ),
+    case(
+        "Norway starts taxing US whiskey and motorboats in retaliation for steel tariffs",
+        ("NO", TL, "acting", GOV),
+        id="starts-taxing",
+    ),
+    case(
+        "Ankara ups its retaliatory duties on American cars to 120%",
+        ("TR", TL, "acting", GOV),
+        id="ups-duties",
+    ),
+    case(
+        "Australia to retaliate against US beef tariffs.",
+        ("AU", TL, "threatens", GOV),
+        id="to-retaliate-headline",
+    ),
+    case(
+        "Vietnam will not rush to retaliate and keeps every option on the table, its minister says",
+        ("VN", TL, "open", GOV),
+        id="not-rush-to-retaliate-is-no-threat",
+    ),
+    case(
+        "Ottawa hits back with duties on US appliances starting July 1",
+        ("CA", TL, "acting", GOV),
+        id="hits-back-with-a-start-date-is-acting",
+    ),
+    case(
+        "Beijing raises its duties on US goods to 90% and will no longer respond to US hikes",
+        ("CN", TL, "acting", GOV),
+        id="no-longer-answering-hikes-keeps-acting",
+    ),
+    case(
+        "Korea's retaliatory tariffs on American products kick in",
+        ("KR", TL, "acting", GOV),
+        id="american-holds-no-modal-can",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), REWRITES)
+def test_rewrites_of_one_story_read_alike(text: str, expected: set[Row]) -> None:
+    assert found(text) == expected
+
+
+def test_a_negated_deliberation() -> None:
+    """Not having discussed the holdings is no stance; not having considered selling them is
+    a rejection (as "not considering" is)."""
+    discussed = "Seoul has not discussed the handling of its Treasury holdings with Bessent"
+    considered = "Seoul did not consider selling its US Treasuries, the finance minister said"
+    assert found(discussed) == set()
+    assert found(considered) == {("KR", TH, "rules_out", GOV)}
+
+
+def test_an_anaphoric_announcement_restates_the_measure() -> None:
+    """ "X to impose ... . Y announced the levy" is the measure as the headline states it; an
+    announcement with nothing else said of that government still stands."""
+    lead = "Mexico to impose 20% tariffs on US pork from May 2."
+    told = " Economy Minister Ebrard announced the levy after a cabinet meeting on Friday."
+    assert found(lead + told) == found(lead) == {("MX", TL, "threatens", GOV)}
+    alone = "The tariffs follow months of talks. Mexico announced the levy on Friday."
+    assert found(alone) == {("MX", TL, "acting", GOV)}
+
+
+def test_a_title_of_no_named_government_speaks_for_the_story() -> None:
+    """ "The finance ministry" is the story's government's, not that of a name after the cue."""
+    text = (
+        "Japan to impose 20% tariffs on US beef from June 1. The finance ministry announced "
+        "the duties on Friday, matching the rate Trump imposed on Japanese cars."
+    )
+    assert ("JP", TL, "threatens", GOV) in found(text)
+    assert ("US", TL, "threatens", GOV) not in found(text)
+
+
+def test_a_demonym_leading_its_sentence_before_firms_is_the_actor() -> None:
+    text = (
+        "Indian refiners halt purchases of US crude, the oil ministry says. The move came "
+        "after Trump said he would double tariffs on Indian goods."
+    )
+    assert ("IN", TL, "acting", GOV) in found(text)
