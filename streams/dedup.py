@@ -1,26 +1,33 @@
 """Duplicate suppression in Redis: exact and near duplicates, in one round trip per headline.
 
 Both layers run in one Lua script, atomic, so replicas that see the same story at once
-cannot both let it through. Every key of a headline carries one hash tag, the digest of its
-*claim*: the statements detected in it (government, topic, stance, speaker) and, from its
-headline sentence (wire prefixes and datelines removed), the figures it states, the
-governments it names, the kinds of speaker in it, the levers it names (tariffs, export
-controls, purchases, Treasuries, lists) and its negations. Headlines with different claims
-are never compared: "Japan will use" and "Japan will not use", another government,
-another stance or speaker, another tariff rate, levies on coal versus export controls on
-tungsten, all land under different tags. Within a tag:
+cannot both let it through. Every key of a headline carries one hash tag, the digest of what
+must be *equal* for two reports to be one story: the statements detected in it (government,
+topic, stance, speaker), the levers its headline sentence names (tariffs, export controls,
+purchases, Treasuries, lists) and its polarity (an odd or even count of negations and
+denials: "will not use" and "rules out using" agree, "declines to rule out" does not).
+"Japan will use" and "Japan will not use", another government, stance or speaker, levies
+versus export controls, never share a tag, so they are never compared.
+
+Within a tag:
 
 - exact: the normalised text's fingerprint;
-- near, for a headline that carries statements: the event itself. One key per claim: the
-  same statements with the same figures and names within the window are one story, however
-  reworded ("rules out" or "has no intention of"), which is how desks count outlets;
+- near, for a headline that carries statements: the event. The tag's recent stories are kept
+  with the *facts* of their headline sentence, and a report joins a story whose facts are
+  compatible with its own, because rewrites add and drop detail but do not contradict it:
+  the figures one states must include or be included in the other's ("100% on canola and
+  25% on pork" and "100% on canola"; not 34% and 84%, not "90 days" and "six months"), and
+  so must the governments it names and the kinds of speaker in it ("Mexico has no plans to
+  retaliate" and "Sheinbaum rules out tit-for-tat tariffs on the US"; not "on Canada" and
+  "on Colombia");
 - near, for a headline without statements: MinHash bands of its headline sentence
-  (``streams.minhash``); the candidate sharing the most bands wins if it shares at least
-  ``min_bands``.
+  (``streams.minhash``), under a tag that also holds its facts; the candidate sharing the
+  most bands wins if it shares at least ``min_bands``.
 
 Either way the match must be published within ``window_seconds`` of this headline, in
 event time, exact copies included (a statement repeated days later is a new event, and an
-archive replays the same as the live wire).
+archive replays the same as the live wire). A merge never costs an alert: a duplicate still
+goes to the stance compare-and-set (``streams.screen``); what it changes is the story chain.
 
 Each fingerprint remembers which headline claimed it and what the verdict was, so a
 redelivered headline gets its first verdict again: a crash between dedup and the stance
@@ -42,8 +49,9 @@ from schemas.settings import WorkerSettings
 from streams import minhash
 from streams.detect import Detection, entities, story_start
 
-# KEYS[1] exact key, KEYS[2..] candidate keys (the event key, or the band keys).
-# ARGV: headline id, published (ms), source, exact ttl, near ttl, min votes, window (ms)
+# KEYS[1] exact key; KEYS[2] the tag's events (a list), or KEYS[2..] the MinHash band keys.
+# ARGV: headline id, published (ms), source, exact ttl, near ttl, min votes, window (ms),
+# then for events: the headline's facts (figures, governments, kinds of speaker, goods).
 _CHECK = """
 local id, published, source = ARGV[1], tonumber(ARGV[2]), ARGV[3]
 local window = tonumber(ARGV[7])
@@ -55,6 +63,55 @@ if held then
   if math.abs(tonumber(at) - published) <= window then
     return {'exact', story, 'exact', first_source}
   end
+end
+local function near(story, first_source)
+  redis.call('SET', KEYS[1], table.concat({id, ARGV[2], story, 'near', first_source}, '\\t'),
+             'EX', ARGV[4])
+  return {'near', story, 'near', first_source}
+end
+local function first()
+  redis.call('SET', KEYS[1], table.concat({id, ARGV[2], id, 'first', source}, '\\t'),
+             'EX', ARGV[4])
+  return {'first', id, 'first', source}
+end
+if ARGV[8] then
+  -- A fact is a list like ",10,2007," ("," when empty): membership is a plain find, and one
+  -- list is within the other when all my members are in it, or all of its in mine.
+  local function probes(list)
+    local out = {}
+    for member in string.gmatch(list, '[^,]+') do out[#out + 1] = ',' .. member .. ',' end
+    return out
+  end
+  local function size(list)
+    local n, at = -1, 0
+    repeat n, at = n + 1, string.find(list, ',', at + 1, true) until not at
+    return n - 1
+  end
+  local mine = {probes(ARGV[8]), probes(ARGV[9]), probes(ARGV[10]), probes(ARGV[11])}
+  local function compatible(i, theirs)
+    if theirs == ARGV[7 + i] then return true end
+    -- figures must be stated on both sides to be compared; the rest may be absent
+    if i == 1 and (theirs == ',' or ARGV[8] == ',') then return false end
+    local found = 0
+    for _, probe in ipairs(mine[i]) do
+      if string.find(theirs, probe, 1, true) then found = found + 1 end
+    end
+    return found == #mine[i] or found == size(theirs)
+  end
+  -- The list holds each story as seven items (published, four facts, id, source), newest
+  -- first: no string to parse per entry.
+  local items = redis.call('LRANGE', KEYS[2], 0, -1)
+  for i = 1, #items - 6, 7 do
+    if math.abs(tonumber(items[i]) - published) <= window and compatible(1, items[i + 1])
+       and compatible(2, items[i + 2]) and compatible(3, items[i + 3])
+       and compatible(4, items[i + 4]) then
+      return near(items[i + 5], items[i + 6])
+    end
+  end
+  redis.call('LPUSH', KEYS[2], source, id, ARGV[11], ARGV[10], ARGV[9], ARGV[8], ARGV[2])
+  redis.call('LTRIM', KEYS[2], 0, 7 * 32 - 1)
+  redis.call('EXPIRE', KEYS[2], ARGV[5])
+  return first()
 end
 local votes, published_of, source_of = {}, {}, {}
 for i = 2, #KEYS do
@@ -70,15 +127,10 @@ for story, count in pairs(votes) do
   local close = math.abs(published_of[story] - published) <= window
   if close and (count > most or (count == most and story < best)) then best, most = story, count end
 end
-if best and most >= tonumber(ARGV[6]) then
-  local claim = table.concat({id, ARGV[2], best, 'near', source_of[best]}, '\\t')
-  redis.call('SET', KEYS[1], claim, 'EX', ARGV[4])
-  return {'near', best, 'near', source_of[best]}
-end
-redis.call('SET', KEYS[1], table.concat({id, ARGV[2], id, 'first', source}, '\\t'), 'EX', ARGV[4])
+if best and most >= tonumber(ARGV[6]) then return near(best, source_of[best]) end
 local band = id .. '\\t' .. ARGV[2] .. '\\t' .. source
 for i = 2, #KEYS do redis.call('SET', KEYS[i], band, 'NX', 'EX', ARGV[5]) end
-return {'first', id, 'first', source}
+return first()
 """
 
 _NOT_WORD = re.compile(r"[\W_]+")
@@ -109,7 +161,13 @@ def fingerprint(text: str) -> str:
     return hashlib.blake2b(normalised.encode(), digest_size=16).hexdigest()
 
 
-_NEGATION = re.compile(r"\b(?:not|no|never|without|\w+n't)\b", re.IGNORECASE)
+# Negations and denials: their count's parity is a headline's polarity.
+_DENIAL = re.compile(
+    r"\b(?:not|no|never|without|\w+n't|rul(?:e|es|ed|ing) out|"
+    r"(?:den(?:y|ies|ied|ying)|dismiss(?:es|ed|ing)?|declin(?:e|es|ed|ing)|"
+    r"refus(?:e|es|ed|ing)|reject(?:s|ed|ing)?)\b)",
+    re.IGNORECASE,
+)
 _LEVERS = {
     "tariffs": r"tariff|levy|levies|dut(?:y|ies)|reciprocity|countermeasure|counter-measure",
     "exports": r"export|rare.earth|gallium|germanium|graphite|tungsten|antimony|chip",
@@ -117,9 +175,24 @@ _LEVERS = {
     "treasuries": r"treasur|bonds?\b|debt",
     "lists": r"entity list|unreliable|sanction|white list|blacklist",
 }
+# The goods a measure falls on, by class: rewrites name them differently ("steel and
+# aluminium", "metals") but do not swap one class for another.
+_GOODS = {
+    "metals": r"steel|alumin|metal|copper",
+    "autos": r"\bautos?\b|vehicle|\bcars?\b|\bevs?\b|motorcycle",
+    "energy": r"energy|\blng\b|\bcoal\b|crude|natural gas|\boil and gas|petroleum",
+    "farm": r"farm|agricultur|soybean|pork|canola|\bpeas\b|beef|chicken|wheat|barley|corn|"
+    r"\bwine|brandy|whisk|bourbon|seafood|lobster",
+    "minerals": r"rare.earth|gallium|germanium|graphite|tungsten|antimony|mineral|magnet",
+    "chips": r"\bchips?\b|semiconductor|lithograph",
+    "aircraft": r"aircraft|boeing|airbus|\bjets?\b",
+    "pharma": r"pharma|drug|medicine",
+    "lumber": r"lumber|timber|softwood",
+}
 # One search per lever on the lowered sentence, each stopping at its first hit: a fifth of
 # the time of one case-blind alternation scanned to the end.
 _LEVER_PATTERNS = {lever: re.compile(pattern) for lever, pattern in _LEVERS.items()}
+_GOODS_PATTERNS = {goods: re.compile(pattern) for goods, pattern in _GOODS.items()}
 
 
 # The end of the first sentence: a full stop that ends no abbreviation ("U.S.", "No. 3").
@@ -138,25 +211,51 @@ def headline_sentence(text: str) -> str:
     return _SENTENCE_END.split(text, maxsplit=1)[0]
 
 
-def claim(text: str, detections: Sequence[Detection]) -> str:
-    """The hash tag of a headline: what it claims, and about whom (see the module's doc)."""
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """What a headline claims (see the module's doc): the parts that must be equal for two
+    reports to be one story, and the facts that must be compatible."""
+
+    statements: tuple[str, ...]
+    levers: tuple[str, ...]
+    polarity: int
+    figures: tuple[str, ...]
+    governments: tuple[str, ...]
+    speakers: tuple[str, ...]
+    goods: tuple[str, ...]
+
+    @property
+    def tag(self) -> str:
+        """The hash tag of the headline's keys. Without statements the facts are in it too:
+        words alike are all MinHash can compare, so names and figures must be equal."""
+        parts = [*self.statements, "#", *self.levers, "#", str(self.polarity)]
+        if not self.statements:
+            parts += ["#", *self.facts()]
+        return hashlib.blake2b("|".join(parts).encode(), digest_size=8).hexdigest()
+
+    def facts(self) -> list[str]:
+        """The facts as the script reads them: ",a,b," (and "," for none)."""
+        facts = (self.figures, self.governments, self.speakers, self.goods)
+        return [",".join(("", *fact, "")) if fact else "," for fact in facts]
+
+
+def claim(text: str, detections: Sequence[Detection]) -> Claim:
     headline = headline_sentence(text)
     lowered = headline.lower()
     governments, speakers = entities(headline)
-    parts = [
-        *sorted(f"{d.government}:{d.topic}:{d.stance}:{d.speaker}" for d in detections),
-        "#",
-        *minhash.numbers(headline),
-        "#",
-        *sorted(governments),
-        "#",
-        *sorted(speakers),
-        "#",
-        *sorted(lever for lever, pattern in _LEVER_PATTERNS.items() if pattern.search(lowered)),
-        "#",
-        str(len(_NEGATION.findall(headline))),
-    ]
-    return hashlib.blake2b("|".join(parts).encode(), digest_size=8).hexdigest()
+    return Claim(
+        statements=tuple(
+            sorted({f"{d.government}:{d.topic}:{d.stance}:{d.speaker}" for d in detections})
+        ),
+        levers=tuple(
+            lever for lever, pattern in _LEVER_PATTERNS.items() if pattern.search(lowered)
+        ),
+        polarity=len(_DENIAL.findall(headline)) % 2,
+        figures=minhash.numbers(headline),
+        governments=tuple(sorted(governments)),
+        speakers=tuple(sorted(speakers)),
+        goods=tuple(goods for goods, found in _GOODS_PATTERNS.items() if found.search(lowered)),
+    )
 
 
 @dataclass(frozen=True)
@@ -182,29 +281,26 @@ class Dedup:
         self._settings = settings
 
     async def check(self, headline: Headline, detections: Sequence[Detection]) -> Verdict:
-        tag = claim(headline.text, detections)
+        what = claim(headline.text, detections)
+        tag = what.tag
         keys = [f"sw:dup:{{{tag}}}:exact:{fingerprint(headline.text)}"]
-        if detections:
-            keys.append(f"sw:dup:{{{tag}}}:event")
-            min_votes = 1
+        s = self._settings
+        args: list[str | int] = [
+            headline.id,
+            int(headline.published_at.timestamp() * 1000),
+            headline.source,
+            s.exact_ttl_seconds,
+            s.near_ttl_seconds,
+            s.min_bands,
+            s.window_seconds * 1000,
+        ]
+        if what.statements:
+            keys.append(f"sw:dup:{{{tag}}}:events")
+            args.extend(what.facts())
         else:
             bands = minhash.signature(headline_sentence(headline.text)).bands()
             keys.extend(f"sw:dup:{{{tag}}}:band:{band}" for band in bands)
-            min_votes = self._settings.min_bands
-        s = self._settings
-        reply = await self._check(
-            keys=keys,
-            args=[
-                headline.id,
-                int(headline.published_at.timestamp() * 1000),
-                headline.source,
-                s.exact_ttl_seconds,
-                s.near_ttl_seconds,
-                min_votes,
-                s.window_seconds * 1000,
-            ],
-        )
-        seen, story_id, layer, first_source = reply
+        seen, story_id, layer, first_source = await self._check(keys=keys, args=args)
         if seen == "redelivery" and layer != "first":
             seen = layer  # a duplicate redelivered is still a duplicate
         return Verdict(Seen(seen), story_id, first_source)

@@ -13,7 +13,7 @@ from redis.asyncio import Redis
 from schemas import Alert, Headline, Speaker, Stance, Statement, Topic
 from schemas.state import OUTBOX_KEY, STATE_COMPLETE_KEY, StanceState
 from stancewire.runtime import Stack
-from streams.dedup import Dedup, DedupSettings
+from streams.dedup import Dedup, DedupSettings, claim
 from streams.detect import detect
 from streams.stance import Outcome, StanceStore
 from streams.stories import Stories
@@ -274,4 +274,32 @@ def test_story_chains_count_reports_and_outlets(stack: Stack, redis: SyncRedis) 
         (2, 2, False, ("JP:treasury_holdings|alert-1",)),  # a redelivery counts once
         (3, 2, False, ("JP:treasury_holdings|alert-1",)),
         (4, 3, True, ("JP:treasury_holdings|alert-1",)),
+    ]
+
+
+def test_a_rewrite_joins_the_story_whose_facts_it_does_not_contradict(
+    stack: Stack, redis: SyncRedis
+) -> None:
+    """Same statements, levers and polarity (one hash tag, asserted): the facts decide."""
+    texts = {
+        "a": "China imposes 100% tariffs on Canadian canola oil and peas, 25% on pork",
+        "b": "Beijing slaps 100% duties on canola from Canada in EV dispute",  # within a
+        "c": "China imposes 84% tariffs on Canadian canola oil",  # another figure
+        "d": "China imposes 100% tariffs on Canadian autos",  # other goods
+        "e": "China imposes tariffs on Canadian canola oil",  # no figure to compare
+    }
+    cases = [news(hid, text, minutes=i) for i, (hid, text) in enumerate(texts.items())]
+    assert len({claim(h.text, detect(h.text)).tag for h in cases}) == 1
+
+    async def work(client: Redis) -> list[tuple[str, str]]:
+        dedup = Dedup(client, DEDUP)
+        verdicts = [await dedup.check(h, detect(h.text)) for h in cases]
+        return [(v.seen.value, v.story_id) for v in verdicts]
+
+    assert with_redis(stack, work) == [
+        ("first", "a"),
+        ("near", "a"),
+        ("first", "c"),
+        ("first", "d"),
+        ("first", "e"),
     ]

@@ -1,0 +1,50 @@
+"""What a headline claims, for dedup (``streams.dedup.claim``): pure, no Redis."""
+
+from __future__ import annotations
+
+from streams.dedup import Claim, claim
+from streams.detect import detect
+from streams.minhash import numbers
+
+
+def of(text: str) -> Claim:
+    return claim(text, detect(text))
+
+
+def test_denials_agree_with_negations_and_a_double_denial_does_not() -> None:
+    rules_out = of("Mexico rules out retaliatory tariffs on US goods, Sheinbaum says")
+    no_plans = of("Mexico has no plans for retaliatory tariffs on US goods, president says")
+    declines = of("Mexico declines to rule out retaliatory tariffs on US goods")
+    assert rules_out.polarity == no_plans.polarity == 1
+    assert declines.polarity == 0
+
+
+def test_figures_include_number_words_but_not_one() -> None:
+    assert numbers("Ten-year yield hits 5% for the first time since 2007") == ("10", "2007", "5")
+    assert numbers("EU suspends countermeasures for six months") == ("6",)
+    assert numbers("one of the biggest moves") == ()
+
+
+def test_goods_are_read_by_class() -> None:
+    metals = of("Canada imposes 25% counter-tariffs on US steel and aluminium")
+    assert metals.goods == ("metals",)
+    assert of("Canada imposes 25% counter-tariffs on US autos").goods == ("autos",)
+    assert of("China hits US soybeans and pork with duties").goods == ("farm",)
+
+
+def test_the_tag_holds_what_must_be_equal_and_the_facts_what_may_differ() -> None:
+    a = of("China imposes 100% tariffs on Canadian canola oil and peas, 25% on pork")
+    b = of("Beijing slaps 100% duties on canola from Canada in EV dispute")
+    assert a.statements == b.statements and a.statements
+    assert a.tag == b.tag  # same statements, levers and polarity: compared by their facts
+    assert a.figures == ("100", "25") and b.figures == ("100",)
+    assert a.facts()[0] == ",100,25," and b.facts()[0] == ",100,"
+    flipped = of("China will not impose tariffs on Canadian canola oil and peas")
+    assert flipped.tag != a.tag
+
+
+def test_a_headline_without_statements_keeps_its_facts_in_the_tag() -> None:
+    ten = of("10-year Treasury yield rises to 4.5%")
+    thirty = of("30-year Treasury yield rises to 4.5%")
+    assert not ten.statements and ten.tag != thirty.tag
+    assert ten.facts() == [",10,4.5,", ",", ",", ","]
