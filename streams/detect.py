@@ -111,7 +111,8 @@ _DATELINE = re.compile(
 # Washington", "in response to Beijing's curbs"), not who speaks or acts.
 _OBJECT_BEFORE = re.compile(
     r"(?:\bwith|\bagainst|\bon|\bto|\bfrom|\btoward|\btowards|\bat|\binto|\bof|\bversus|\bvs\.?|"
-    r"\banswering|\bmatch(?:es|ing)|\banswers|\bover|\bin\s+response\s+to|\bby|\btells|\btold|\bhit|\bhits|\bfor)"
+    r"\banswering|\bmatch(?:es|ing)|\banswers|\bnotif(?:y|ies|ied)|\binform(?:s|ed)?|\burg(?:es|ed)|\basks?|"
+    r"\basked|\bover|\bin\s+response\s+to|\bby|\btells|\btold|\bhit|\bhits|\bfor)"
     r"\s+(?:the\s+)?$",
     re.IGNORECASE,
 )
@@ -593,6 +594,10 @@ class Detector:
                 ):
                     continue  # "against Japan's export restrictions": the counterpart's
                 owner = _owner_before(sentence, spans, cue.start)
+                if sentence.startswith("its", cue.start) and governments:
+                    # "Canada is fighting the US tariffs with its own retaliatory actions":
+                    # "its" is the subject's, not the nearest name's.
+                    owner = governments[0][1]
                 if owner is None and speaker_cue is not None and speaker_cue.named:
                     owner = speaker_government
                 if owner is None:

@@ -880,3 +880,108 @@ def test_a_demonym_leading_its_sentence_before_firms_is_the_actor() -> None:
         "after Trump said he would double tariffs on Indian goods."
     )
     assert ("IN", TL, "acting", GOV) in found(text)
+
+
+# --- levers and positions the wire names in less usual ways (sentences written for these tests)
+
+RECALL = [
+    case(
+        "Selling dollar assets is no part of Seoul's strategy in the talks, the minister says",
+        ("KR", TH, "rules_out", GOV),
+        id="no-part-of-the-strategy",
+    ),
+    case(
+        "Taiwan keeps its holdings of US government bonds for reserve needs, not to bargain with",
+        ("TW", TH, "rules_out", GOV),
+        id="not-to-bargain-with",
+    ),
+    case(
+        "Korea's finance ministry calls its Treasury pile a liquidity buffer rather than leverage",
+        ("KR", TH, "rules_out", GOV),
+        id="rather-than-leverage-without-article",
+    ),
+    case(
+        "Retaliation would only hurt exporters, Chile's trade minister says",
+        ("CL", TL, "rules_out", GOV),
+        id="would-only-hurt",
+    ),
+    case(
+        "Chile holds up copper export licences for US buyers",
+        ("CL", TL, "acting", GOV),
+        id="holds-up-licences",
+    ),
+    case(
+        "Ankara's countermeasures against US steel tariffs protect its industry, officials say",
+        ("TR", TL, "acting", GOV),
+        id="possessive-countermeasures-are-in-force",
+    ),
+    case(
+        "Chilean wine and copper face a 15% US levy from March 3, Trump says",
+        ("US", TL, "threatens", GOV),
+        id="face-a-levy-from-a-date",
+    ),
+    case(
+        "Trump signs an order adding 10% to Brazil's tariff",
+        ("US", TL, "acting", GOV),
+        id="adding-to-a-tariff",
+    ),
+    case(
+        "Lula promises a swift and firm Brazilian answer to the US tariffs",
+        ("BR", TL, "threatens", GOV),
+        id="promises-an-answer",
+    ),
+    case(
+        "Brussels will set out its countermeasures to the steel tariffs next week",
+        ("EU", TL, "threatens", GOV),
+        id="will-set-out",
+    ),
+    case(
+        "EU ministers weigh reinstating the suspended list of counter-duties",
+        ("EU", TL, "open", GOV),
+        id="weigh-reinstating-counter-duties",
+    ),
+    case(
+        "'No taboos' on reprisals against US tariffs, Spain's economy minister says",
+        ("ES", TL, "open", GOV),
+        id="no-taboos-on-reprisals",
+    ),
+    case(
+        "Downing Street stops short of ruling out counter-tariffs",
+        ("GB", TL, "open", GOV),
+        id="stops-short-of-ruling-out",
+    ),
+    case(
+        "Indonesia tells the WTO it may suspend trade concessions on US goods",
+        ("ID", TL, "threatens", GOV),
+        id="may-suspend-concessions",
+    ),
+    case(
+        "Malaysia offers to buy more US LNG and Boeing jets to avert a 25% tariff, officials say",
+        ("MY", TL, "open", GOV),
+        id="purchases-offered-in-talks",
+    ),
+    case(
+        "Ottawa notifies Washington it has started the retaliation process, the minister says",
+        ("CA", TL, "threatens", GOV),
+        id="notified-counterpart-is-an-object",
+    ),
+    case("Colombia puts 20% surtaxes on US corn", ("CO", TL, "acting", GOV), id="puts-surtaxes"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), RECALL)
+def test_levers_named_in_less_usual_ways(text: str, expected: set[Row]) -> None:
+    assert found(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Vietnamese goods to face a 20% tariff under the new trade deal",
+        "China's finance ministry sells $2 billion of dollar bonds in Hong Kong",
+        "Beijing warns countries against deals with the US at its expense, vowing countermeasures",
+    ],
+)
+def test_less_usual_wording_negatives(text: str) -> None:
+    found_ = found(text)
+    assert all(row[2] != "acting" for row in found_), found_
