@@ -26,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from schemas import Speaker
-from streams.dedup import headline_sentence
+from streams.claims import headline_sentence
 from streams.detect import Detector
 from streams.lexicon import load_lexicon
 

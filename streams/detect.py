@@ -1230,20 +1230,25 @@ def detect(text: str, at: datetime | date | None = None) -> list[Detection]:
 
 
 def entities(sentence: str) -> tuple[frozenset[str], frozenset[Speaker]]:
-    """The governments a sentence names (not as a counterpart) and the kinds of speaker in
-    it: who a story is about and who speaks in it, which tells apart stories whose words
-    are alike (``streams.dedup``) even where no statement is detected."""
+    """Every government a sentence names (counterparts too: "tariffs on Canada" and "on
+    Colombia" are two stories) and the kinds of speaker whose cues it holds: the facts of a
+    claim (``streams.claims``), from one scan and no clause reading, because dedup checks
+    every headline that carries a statement."""
     detector = default_detector()
-    lower = sentence.lower()
-    found: set[tuple[int, int]] = set(detector._always)
     hits: list[tuple[int, int]] = []
-    for end, values in detector._scanner.iter(lower):
+    cues = {index for kind, index in detector._always if kind == _SPEAKER}
+    for end, values in detector._scanner.iter(sentence.lower()):
         for value in values:
             if value[0] == _ALIAS:
                 hits.append((end, value[1]))
-            else:
-                found.add(value)
+            elif value[0] == _SPEAKER:
+                cues.add(value[1])
     spans = detector._government_spans(sentence, hits, None)
-    governments = frozenset(code for _, code in _government_mentions(sentence, spans))
-    speakers = frozenset(c.speaker for c in detector._speaker_cues(sentence, spans, found))
-    return governments, speakers
+    speakers = {
+        detector.lexicon.speaker_cues[compiled.index].speaker
+        for compiled in detector._speakers
+        if compiled.index in cues and compiled.regex.search(sentence)
+    }
+    if any(span.alias.kind in ("official", "institution") for span in spans):
+        speakers.add(Speaker.GOVERNMENT)
+    return frozenset(span.code for span in spans), frozenset(speakers)

@@ -25,7 +25,6 @@ BANDS = PERMUTATIONS // ROWS
 # once: four times faster in Python than a family of PERMUTATIONS multiply-mod hashes.
 _HASHES = struct.Struct(f"<{PERMUTATIONS}I")
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 # Words that syndication adds or drops without changing the story.
 _BOILERPLATE = frozenset(
     [
@@ -83,24 +82,6 @@ class Signature:
 def features(text: str) -> set[str]:
     words = [w for w in _WORD.findall(text.casefold()) if w not in _BOILERPLATE]
     return set(words) | {f"{first} {second}" for first, second in itertools.pairwise(words)}
-
-
-_NUMBER_WORDS = {
-    word: str(value)
-    for value, word in enumerate(
-        ("two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven"), start=2
-    )
-} | {"twelve": "12", "twenty": "20", "thirty": "30", "forty": "40", "fifty": "50", "hundred": "100"}
-_NUMBER_WORD = re.compile(rf"\b(?:{'|'.join(_NUMBER_WORDS)})\b", re.IGNORECASE)
-
-
-def numbers(text: str) -> tuple[str, ...]:
-    """The figures a text states ("34%", "$1.1 trillion", "Ten-year" -> "34", "1.1", "10"):
-    stories that differ in a figure are different events, however alike their words. "One"
-    is left out: it is more often a pronoun than a figure."""
-    figures = {n.replace(",", "") for n in _NUMBER.findall(text)}
-    figures.update(_NUMBER_WORDS[word.lower()] for word in _NUMBER_WORD.findall(text))
-    return tuple(sorted(figures))
 
 
 def signature(text: str) -> Signature:

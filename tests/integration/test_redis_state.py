@@ -13,7 +13,8 @@ from redis.asyncio import Redis
 from schemas import Alert, Headline, Speaker, Stance, Statement, Topic
 from schemas.state import OUTBOX_KEY, STATE_COMPLETE_KEY, StanceState
 from stancewire.runtime import Stack
-from streams.dedup import Dedup, DedupSettings, claim
+from streams.claims import claim
+from streams.dedup import Dedup, DedupSettings
 from streams.detect import detect
 from streams.stance import Outcome, StanceStore
 from streams.stories import Stories

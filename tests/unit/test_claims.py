@@ -1,10 +1,9 @@
-"""What a headline claims, for dedup (``streams.dedup.claim``): pure, no Redis."""
+"""What a headline claims, for dedup (``streams.claims``): pure, no Redis."""
 
 from __future__ import annotations
 
-from streams.dedup import Claim, claim
+from streams.claims import Claim, claim
 from streams.detect import detect
-from streams.minhash import numbers
 
 
 def of(text: str) -> Claim:
@@ -20,9 +19,19 @@ def test_denials_agree_with_negations_and_a_double_denial_does_not() -> None:
 
 
 def test_figures_include_number_words_but_not_one() -> None:
-    assert numbers("Ten-year yield hits 5% for the first time since 2007") == ("10", "2007", "5")
-    assert numbers("EU suspends countermeasures for six months") == ("6",)
-    assert numbers("one of the biggest moves") == ()
+    assert of("Ten-year yield hits 5% for the first time since 2007").figures == (
+        "10",
+        "2007",
+        "5",
+    )
+    assert of("EU suspends countermeasures for six months").figures == ("6",)
+    assert of("one of the biggest moves in a decade").figures == ()
+
+
+def test_negations_are_whole_words() -> None:
+    assert of("Norway sets new rules on Nov 3 for now, noting tariffs").polarity == 0
+    assert of("Brazil will not impose tariffs for now").polarity == 1
+    assert of("China cannot rule out countermeasures").polarity == 0
 
 
 def test_goods_are_read_by_class() -> None:

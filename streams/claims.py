@@ -1,0 +1,178 @@
+"""What a headline claims, for deduplication (``streams.dedup``). Pure: no I/O.
+
+Two reports are one story when they claim the same thing, however reworded. A
+:class:`Claim` has two kinds of part:
+
+- what must be **equal**: the statements detected (government, topic, stance, speaker), the
+  levers the headline sentence names (tariffs, export controls, purchases, Treasuries,
+  lists) and its polarity (whether it holds an odd or even number of negations and denials:
+  "will not use" and "rules out using" agree, "declines to rule out" does not). These make
+  the hash tag, so claims that differ here are never compared;
+- its **facts**, which rewrites add and drop but do not contradict: the figures stated, the
+  governments named, the kinds of speaker and the goods a measure falls on. Two facts are
+  compatible when one side's are within the other's ("100% on canola and 25% on pork" and
+  "100% on canola"; not 34% and 84%, not autos and steel). Figures must be stated on both
+  sides to agree: "for 90 days" and "for six months" are two events.
+
+Only the headline sentence counts (wire prefixes and datelines removed): a lead sentence
+adds detail that a rewrite may not carry. All the vocabulary is found in one Aho-Corasick
+pass over the lowered sentence.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import ahocorasick
+
+from streams.detect import Detection, entities, story_start
+
+_LEVERS = {
+    "tariffs": "tariff, levy, levies, duty, duties, reciprocity, countermeasure, counter-measure",
+    "exports": "export, rare earth, rare-earth, gallium, germanium, graphite, tungsten, antimony, "
+    "chip",
+    "purchases": "purchas, buy, soybean, farm, agricultur, =lng, energy",
+    "treasuries": "treasur, =bond, =bonds, debt",
+    "lists": "entity list, unreliable, sanction, white list, blacklist",
+}
+# The goods a measure falls on, by class: rewrites name them differently ("steel and
+# aluminium", "metals") but do not swap one class for another.
+_GOODS = {
+    "metals": "steel, alumin, metal, copper",
+    "autos": "=auto, =autos, vehicle, =car, =cars, =ev, =evs, motorcycle",
+    "energy": "energy, =lng, =coal, crude, natural gas, oil and gas, petroleum",
+    "farm": "farm, agricultur, soybean, pork, canola, =peas, beef, chicken, wheat, barley, =corn, "
+    "=wine, =wines, brandy, whisk, bourbon, seafood, lobster",
+    "minerals": "rare earth, rare-earth, gallium, germanium, graphite, tungsten, antimony, "
+    "mineral, magnet",
+    "chips": "=chip, =chips, semiconductor, lithograph",
+    "aircraft": "aircraft, boeing, airbus, =jet, =jets",
+    "pharma": "pharma, drug, medicine",
+    "lumber": "lumber, timber, softwood",
+}
+# Negations and denials: their count's parity is a headline's polarity.
+_DENIALS = (
+    "=not, =no, =never, =without, n't, =cannot, =rule out, =rules out, =ruled out, =ruling out, "
+    "=deny, =denies, =denied, =denying, =dismiss, =dismisses, =dismissed, =dismissing, "
+    "=decline, =declines, =declined, =declining, =refuse, =refuses, =refused, =refusing, "
+    "=reject, =rejects, =rejected, =rejecting"
+)
+# Figures in words; "one" is left out: it is more often a pronoun than a figure.
+_NUMBER_WORDS = {
+    "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7", "eight": "8",
+    "nine": "9", "ten": "10", "eleven": "11", "twelve": "12", "twenty": "20", "thirty": "30",
+    "forty": "40", "fifty": "50", "hundred": "100",
+}  # fmt: skip
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_LEVER, _GOODS_CLASS, _DENIAL, _FIGURE = range(4)
+
+
+def _terms(spec: str) -> list[tuple[str, bool]]:
+    """Terms of a comma-separated spec; "=" marks a whole word (otherwise a term matches
+    inside words too: "alumin", "purchas")."""
+    terms = [term.strip() for term in spec.split(",")]
+    return [(term.removeprefix("="), term.startswith("=")) for term in terms]
+
+
+def _automaton() -> ahocorasick.Automaton:
+    entries: dict[str, list[tuple[int, str, int, bool]]] = {}
+    sources = [
+        *((_LEVER, lever, spec) for lever, spec in _LEVERS.items()),
+        *((_GOODS_CLASS, goods, spec) for goods, spec in _GOODS.items()),
+        (_DENIAL, "", _DENIALS),
+    ]
+    for kind, name, spec in sources:
+        for term, whole in _terms(spec):
+            entries.setdefault(term, []).append((kind, name, len(term), whole))
+    for word, figure in _NUMBER_WORDS.items():
+        entries.setdefault(word, []).append((_FIGURE, figure, len(word), True))
+    automaton = ahocorasick.Automaton()
+    for term, values in entries.items():
+        automaton.add_word(term, tuple(values))
+    automaton.make_automaton()
+    return automaton
+
+
+_VOCABULARY = _automaton()
+
+# The end of the first sentence: a full stop that ends no abbreviation ("U.S.", "No. 3").
+# Unlike the detector's clauses, a colon or a dash does not end it: "Kato: Japan will not
+# ..." and "Japan will not ... - Kato" keep their speaker.
+_SENTENCE_END = re.compile(
+    r"(?<=[.!?])(?<!\b[A-Z]\.)(?<!\b(?:No|Mr|Ms|Dr|St|vs)\.)"
+    r"(?<!\b(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Oct|Nov|Dec|Gov|Sen|Rep)\.)(?<!\bSept\.)"
+    r"\s+(?=[A-Z\"'])"
+)
+
+
+def headline_sentence(text: str) -> str:
+    """The first sentence, without wire prefixes ("UPDATE 1-") or a dateline."""
+    text = text[story_start(text) :].strip()
+    return _SENTENCE_END.split(text, maxsplit=1)[0]
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    statements: tuple[str, ...]
+    levers: tuple[str, ...]
+    polarity: int
+    figures: tuple[str, ...]
+    governments: tuple[str, ...]
+    speakers: tuple[str, ...]
+    goods: tuple[str, ...]
+
+    @property
+    def tag(self) -> str:
+        """The hash tag of the headline's keys. Without statements the facts are in it too:
+        words alike are all MinHash can compare, so names and figures must be equal."""
+        parts = [*self.statements, "#", *self.levers, "#", str(self.polarity)]
+        if not self.statements:
+            parts += ["#", *self.facts()]
+        return hashlib.blake2b("|".join(parts).encode(), digest_size=8).hexdigest()
+
+    def facts(self) -> list[str]:
+        """The facts as the dedup script reads them: ",a,b," (and "," for none)."""
+        facts = (self.figures, self.governments, self.speakers, self.goods)
+        return [",".join(("", *fact, "")) if fact else "," for fact in facts]
+
+
+def _whole_word(text: str, start: int, end: int) -> bool:
+    return (start == 0 or not text[start - 1].isalnum()) and (
+        end == len(text) or not text[end].isalnum()
+    )
+
+
+def claim(text: str, detections: Sequence[Detection]) -> Claim:
+    headline = headline_sentence(text)
+    lowered = headline.lower()
+    levers: set[str] = set()
+    goods: set[str] = set()
+    figures = {n.replace(",", "") for n in _NUMBER.findall(headline)}
+    denials = 0
+    for end, values in _VOCABULARY.iter(lowered):
+        for kind, name, length, whole in values:
+            if whole and not _whole_word(lowered, end + 1 - length, end + 1):
+                continue
+            if kind == _LEVER:
+                levers.add(name)
+            elif kind == _GOODS_CLASS:
+                goods.add(name)
+            elif kind == _DENIAL:
+                denials += 1
+            else:
+                figures.add(name)
+    governments, speakers = entities(headline)
+    return Claim(
+        statements=tuple(
+            sorted({f"{d.government}:{d.topic}:{d.stance}:{d.speaker}" for d in detections})
+        ),
+        levers=tuple(sorted(levers)),
+        polarity=denials % 2,
+        figures=tuple(sorted(figures)),
+        governments=tuple(sorted(governments)),
+        speakers=tuple(sorted(speakers)),
+        goods=tuple(sorted(goods)),
+    )
