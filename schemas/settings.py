@@ -201,6 +201,20 @@ class WorkerSettings(ConnectionSettings):
     story_ttl_seconds: int = Field(
         48 * 3600, gt=0, description="How long a story chain is kept after its last report"
     )
+    screen_batch_max: int = Field(
+        1,
+        ge=1,
+        le=1024,
+        description="Most headlines screened together, with one dedup round trip for all: "
+        "more throughput from a backlog, at the cost of up to screen_batch_wait_seconds of "
+        "latency per headline when the wire is quiet (1: each headline as it comes)",
+    )
+    screen_batch_wait_seconds: float = Field(
+        0.005,
+        gt=0,
+        le=1,
+        description="Longest a batch waits to fill before it is screened (screen_batch_max > 1)",
+    )
     dedup_timeout_seconds: float = Field(
         0.05,
         gt=0,

@@ -14,11 +14,12 @@ import logging
 import signal
 import ssl
 import time
-from typing import Any
+from collections.abc import Iterable, Sequence
+from typing import Any, cast
 
 import faust
 from faust.transport.drivers.aiokafka import credentials_to_aiokafka_auth
-from faust.types import TP
+from faust.types import TP, EventT
 from redis.asyncio import Redis
 
 from schemas import (
@@ -38,7 +39,7 @@ from streams.detect import Detector
 from streams.failpoints import Failpoints
 from streams.history import read_alerts
 from streams.reload import LexiconReloader
-from streams.screen import Screen
+from streams.screen import Message, Screen
 from streams.stance import StanceStore
 from streams.stories import Stories
 from streams.transport import App
@@ -128,33 +129,30 @@ def create_app(settings: WorkerSettings) -> faust.App:
     metrics.initialise_governments(g.code for g in screen.detector.lexicon.governments)
     reloader = LexiconReloader(screen, settings.lexicon_path)
 
+    progress = _Progress()
+
     @app.agent(app.topic(HEADLINES.name, key_type=bytes, value_type=bytes, value_serializer="raw"))
     async def screen_headlines(stream: faust.StreamT[bytes]) -> None:
-        async for event in stream.events():
-            message = event.message
-            await screen.handle(
-                message.value, message.key, message.partition, message.offset, message.timestamp
+        if settings.screen_batch_max == 1:
+            async for event in stream.events():
+                await screen.handle([_message(event)])
+                progress.screened([event])
+        else:  # Faust acks a batch's events once the batch is screened
+            # take_events is on faust.Stream, the agent's stream, not on its StreamT type
+            batches = cast(faust.Stream[bytes], stream).take_events(
+                settings.screen_batch_max, within=settings.screen_batch_wait_seconds
             )
-            processed[message.partition] = message.offset
-
-    assigned: set[int] = set()
-    processed: dict[int, int] = {}
-    """The last offset screened per partition of headlines, for the lag."""
+            async for events in batches:
+                await screen.handle([_message(event) for event in events])
+                progress.screened(events)
 
     @app.on_partitions_assigned.connect  # type: ignore[arg-type]
     async def on_assigned(_app: faust.App, assignment: set[Any], **_: Any) -> None:
-        assigned.update(tp.partition for tp in assignment if tp.topic == HEADLINES.name)
-        metrics.ASSIGNED_PARTITIONS.set(len(assigned))
+        progress.assigned(tp.partition for tp in assignment if tp.topic == HEADLINES.name)
 
     @app.on_partitions_revoked.connect  # type: ignore[arg-type]
     async def on_revoked(_app: faust.App, revoked: set[Any], **_: Any) -> None:
-        gone = {tp.partition for tp in revoked if tp.topic == HEADLINES.name}
-        assigned.difference_update(gone)
-        for partition in gone:
-            processed.pop(partition, None)
-            with contextlib.suppress(KeyError):
-                metrics.CONSUMER_LAG.remove(HEADLINES.name, str(partition))
-        metrics.ASSIGNED_PARTITIONS.set(len(assigned))
+        progress.revoked(tp.partition for tp in revoked if tp.topic == HEADLINES.name)
 
     async def republish(older_than_ms: int | None) -> None:
         try:
@@ -179,14 +177,7 @@ def create_app(settings: WorkerSettings) -> faust.App:
 
     @app.timer(interval=5.0)  # type: ignore[untyped-decorator]
     async def measure_lag() -> None:
-        """Lag from the high watermark of the last fetch, not from ListOffsets, which the
-        embedded broker answers wrongly (DESIGN.md); unknown until a partition is fetched."""
-        for partition in sorted(assigned):
-            highwater = app.consumer.highwater(TP(HEADLINES.name, partition))
-            if highwater is None or partition not in processed:
-                continue
-            lag = max(0, highwater - processed[partition] - 1)
-            metrics.CONSUMER_LAG.labels(HEADLINES.name, str(partition)).set(lag)
+        progress.measure(app)
 
     @app.timer(interval=settings.outbox_sweep_seconds)  # type: ignore[untyped-decorator]
     async def sweep() -> None:
@@ -199,6 +190,46 @@ def create_app(settings: WorkerSettings) -> faust.App:
             log.error("rebuilding the stance state failed, will retry: %s", exc)
 
     return app
+
+
+def _message(event: EventT[bytes]) -> Message:
+    m = event.message
+    return Message(m.value, m.key, m.partition, m.offset, m.timestamp)
+
+
+class _Progress:
+    """The partitions of ``headlines`` this worker holds and the last offset it screened in
+    each, for the lag."""
+
+    def __init__(self) -> None:
+        self._assigned: set[int] = set()
+        self._processed: dict[int, int] = {}
+
+    def assigned(self, partitions: Iterable[int]) -> None:
+        self._assigned.update(partitions)
+        metrics.ASSIGNED_PARTITIONS.set(len(self._assigned))
+
+    def revoked(self, partitions: Iterable[int]) -> None:
+        for partition in partitions:
+            self._assigned.discard(partition)
+            self._processed.pop(partition, None)
+            with contextlib.suppress(KeyError):
+                metrics.CONSUMER_LAG.remove(HEADLINES.name, str(partition))
+        metrics.ASSIGNED_PARTITIONS.set(len(self._assigned))
+
+    def screened(self, events: Sequence[EventT[bytes]]) -> None:
+        for event in events:
+            self._processed[event.message.partition] = event.message.offset
+
+    def measure(self, app: faust.App) -> None:
+        """Lag from the high watermark of the last fetch, not from ListOffsets, which the
+        embedded broker answers wrongly (DESIGN.md); unknown until a partition is fetched."""
+        for partition in sorted(self._assigned):
+            highwater = app.consumer.highwater(TP(HEADLINES.name, partition))
+            if highwater is None or partition not in self._processed:
+                continue
+            lag = max(0, highwater - self._processed[partition] - 1)
+            metrics.CONSUMER_LAG.labels(HEADLINES.name, str(partition)).set(lag)
 
 
 def _stances(settings: WorkerSettings) -> StanceStore:

@@ -20,7 +20,8 @@ import base64
 import hashlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol, TypeVar
 
@@ -53,6 +54,39 @@ DEAD_LETTER_RAW_BYTES = 4 * 1024 * 1024
 worker produces, so every letter is accepted and a huge message cannot stall its partition
 behind a letter the broker will always refuse (see ``DeadLetter.raw_truncated``)."""
 Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A message from ``headlines``; ``timestamp`` is its time on Kafka (epoch seconds)."""
+
+    raw: bytes | None
+    key: bytes | None
+    partition: int
+    offset: int
+    timestamp: float | None = None
+
+
+class _Reading:
+    """A message decoded and read: its headline and statements, or why it is dead-lettered."""
+
+    __slots__ = ("detail", "detections", "headline", "reason")
+
+    def __init__(
+        self,
+        headline: Headline | None,
+        detections: list[Detection],
+        reason: DeadLetterReason | None = None,
+        detail: str | Exception | None = None,
+    ) -> None:
+        self.headline = headline
+        self.detections = detections
+        self.reason = reason
+        self.detail = (
+            f"{type(detail).__name__}: {detail}"
+            if isinstance(detail, Exception)
+            else (detail or "")
+        )
 
 
 class Sink(Protocol):
@@ -117,47 +151,59 @@ class Screen:
         self._clock = clock
         self._failpoints = failpoints or Failpoints({})
 
-    async def handle(
-        self,
-        raw: bytes | None,
-        key: bytes | None,
-        partition: int,
-        offset: int,
-        timestamp: float | None = None,
-    ) -> str:
-        """Screen one message from ``headlines`` (``timestamp``: its time on Kafka, epoch
-        seconds); returns its outcome (a metrics label)."""
+    async def handle(self, messages: Sequence[Message]) -> list[str]:
+        """Screen messages from ``headlines`` in order, with one dedup round trip for all of
+        them; everything after dedup (chains, statements, the stance step) runs message by
+        message. Returns their outcomes (metrics labels)."""
         started = time.perf_counter()
-        headline_or_reason = _decode(raw, self._max_bytes)
-        if not isinstance(headline_or_reason, Headline):
-            reason, detail = headline_or_reason
-            await self._dead_letter(
-                raw, key=key, partition=partition, offset=offset, reason=reason, detail=detail
-            )
-            outcome = "invalid"
-        else:
-            try:
-                outcome = await self._screen(headline_or_reason, timestamp)
-            except Exception as exc:  # a bug must not stop the worker: keep the message
-                log.exception("screening %s failed", headline_or_reason.id)
-                detail = f"{type(exc).__name__}: {exc}"
-                reason = DeadLetterReason.PROCESSING_ERROR
-                await self._dead_letter(
-                    raw, key=key, partition=partition, offset=offset, reason=reason, detail=detail
-                )
-                outcome = "failed"
-        metrics.HEADLINES.labels(outcome).inc()
-        metrics.PROCESSING_SECONDS.observe(time.perf_counter() - started)
-        return outcome
+        read = [self._read(message) for message in messages]
+        relevant = [(r.headline, r.detections) for r in read if r.headline and r.detections]
+        verdicts = iter(await self._check_duplicates(relevant))
+        outcomes = []
+        for message, reading in zip(messages, read, strict=True):
+            headline, failure = reading.headline, reading
+            if reading.detections and headline is not None:
+                verdict = next(verdicts)
+                try:
+                    outcome = await self._screen(headline, reading.detections, verdict, message)
+                except Exception as exc:  # a bug must not stop the worker: keep the message
+                    log.exception("screening %s failed", headline.id)
+                    failure = _Reading(headline, [], DeadLetterReason.PROCESSING_ERROR, exc)
+            if failure.reason is not None:
+                await self._dead_letter(message, failure.reason, failure.detail)
+                outcome = "failed" if headline is not None else "invalid"
+            elif not reading.detections:
+                outcome = "irrelevant"
+            outcomes.append(outcome)
+            metrics.HEADLINES.labels(outcome).inc()
+        # One figure per message: its share of the batch (all of it, for a batch of one).
+        share = (time.perf_counter() - started) / max(len(messages), 1)
+        for _ in messages:
+            metrics.PROCESSING_SECONDS.observe(share)
+        return outcomes
 
-    async def _screen(self, headline: Headline, timestamp: float | None) -> str:
-        metrics.count_source(headline.source)
-        detections = self.detector.detect(headline.text, headline.published_at)
-        if not detections:
-            # It says nothing, so it can neither alert nor corroborate an alert: checking it
-            # for duplicates would only cost a round trip and a window of Redis memory.
-            return "irrelevant"
-        verdict = await self._check_duplicate(headline, detections)
+    def _read(self, message: Message) -> _Reading:
+        """Decode and detect: what can be done for a message before any round trip."""
+        headline_or_reason = _decode(message.raw, self._max_bytes)
+        if not isinstance(headline_or_reason, Headline):
+            return _Reading(None, [], *headline_or_reason)
+        metrics.count_source(headline_or_reason.source)
+        try:
+            detections = self.detector.detect(
+                headline_or_reason.text, headline_or_reason.published_at
+            )
+        except Exception as exc:  # a bug must not stop the worker: keep the message
+            log.exception("detecting in %s failed", headline_or_reason.id)
+            return _Reading(headline_or_reason, [], DeadLetterReason.PROCESSING_ERROR, exc)
+        return _Reading(headline_or_reason, detections)
+
+    async def _screen(
+        self,
+        headline: Headline,
+        detections: list[Detection],
+        verdict: Verdict,
+        message: Message,
+    ) -> str:
         if verdict.duplicate:
             metrics.DUPLICATES.labels(verdict.seen.value).inc()
             await self._corroborate(headline, verdict)
@@ -173,18 +219,28 @@ class Screen:
                 # A duplicate goes to the compare-and-set too: it is "unchanged" unless the
                 # stance moved since its story's first report (a reversal and a return within
                 # the window), and then the return is a change that must alert.
-                await self._apply(statement, timestamp)
+                await self._apply(statement, message.timestamp)
         return "duplicate" if verdict.duplicate else "relevant"
 
-    async def _check_duplicate(self, headline: Headline, detections: list[Detection]) -> Verdict:
+    async def _check_duplicates(
+        self, relevant: list[tuple[Headline, list[Detection]]]
+    ) -> list[Verdict]:
+        """Only headlines with statements are checked: one that says nothing can neither
+        alert nor corroborate an alert, so a round trip and a window of Redis memory for it
+        would buy nothing."""
+        if not relevant:
+            return []
         try:
-            verdict = await self._dedup.check(headline, detections)
+            if len(relevant) == 1:
+                verdicts = [await self._dedup.check(*relevant[0])]
+            else:
+                verdicts = await self._dedup.check_many(relevant)
         except RedisError as exc:
             self._dedup_outage.failed(exc)
-            metrics.DEDUP_SKIPPED.inc()
-            return Verdict(Seen.FIRST, headline.id, headline.source)
+            metrics.DEDUP_SKIPPED.inc(len(relevant))
+            return [Verdict(Seen.FIRST, h.id, h.source) for h, _ in relevant]
         self._dedup_outage.answered()
-        return verdict
+        return verdicts
 
     async def _corroborate(self, headline: Headline, verdict: Verdict) -> None:
         """Link a duplicate to its story; tell desks when a new outlet carried an alert's story."""
@@ -289,24 +345,16 @@ class Screen:
                 metrics.OUTBOX_REPUBLISHED.inc()
                 published += 1
 
-    async def _dead_letter(
-        self,
-        raw: bytes | None,
-        *,
-        key: bytes | None,
-        partition: int,
-        offset: int,
-        reason: DeadLetterReason,
-        detail: str,
-    ) -> None:
+    async def _dead_letter(self, message: Message, reason: DeadLetterReason, detail: str) -> None:
+        raw, key = message.raw, message.key
         body = raw or b""
         kept = body[:DEAD_LETTER_RAW_BYTES]
         letter = DeadLetter(
             reason=reason,
             detail=detail,
             source_topic=self._source_topic,
-            partition=partition,
-            offset=offset,
+            partition=message.partition,
+            offset=message.offset,
             key_b64=None if key is None else base64.b64encode(key).decode(),
             raw_b64=base64.b64encode(kept).decode(),
             raw_bytes=len(body),

@@ -24,22 +24,26 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(420)]
 KILLS = ("before_cas=12", "after_cas=4", "after_publish=4")
 
 
+@pytest.mark.parametrize("batch", ["1", "32"], ids=["one-at-a-time", "in-batches"])
 def test_killed_at_each_point_of_a_change_then_restarted(
-    stack: Stack, subscribers: Subscribers
+    stack: Stack, subscribers: Subscribers, batch: str
 ) -> None:
+    """In batches too: a batch is acknowledged only once screened, so a kill in the middle
+    of one has the whole batch read again."""
     scenario = Scenario(PREFIX).extend(2000, 30)
     lines, expected = list(scenario.lines), list(scenario.expected)
     sentinel, sentinel_change = scenario.change_line()
     offsets = kafka.produce_headlines(stack.bootstrap, scenario.messages(lines))
     redis = Redis.from_url(stack.redis_url, decode_responses=True)
 
+    batching = {"STANCEWIRE_SCREEN_BATCH_MAX": batch}
     for i, point in enumerate(KILLS):
         worker = stack.start_worker(
-            name=f"worker-{i}", env={**FAST_OUTBOX, "STANCEWIRE_FAILPOINTS": point}
+            name=f"worker-{i}", env={**FAST_OUTBOX, **batching, "STANCEWIRE_FAILPOINTS": point}
         )
         wait_until(worker.dead, 120, f"the worker to kill itself at {point}")
         assert worker.process.returncode == -signal.SIGKILL, worker.log_tail()
-    survivor = stack.start_worker(name="worker-last", env=FAST_OUTBOX)
+    survivor = stack.start_worker(name="worker-last", env={**FAST_OUTBOX, **batching})
     wait_drained(stack.bootstrap, offsets, redis, worker=survivor)
 
     assert_published_once_each(published(stack.bootstrap, PREFIX), expected)

@@ -1,0 +1,83 @@
+"""Screening in batches (one dedup round trip for many headlines, ``screen_batch_max``) decides
+exactly what screening one headline at a time decides: the same outcome for every message,
+the same alerts, statements and dead letters. On a real redis-server, from empty state."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+from redis.asyncio import Redis
+
+from schemas import HEADLINES, Alert, Stance
+from schemas.settings import WorkerSettings
+from stancewire.backtest import CollectingSink, event_time_order
+from stancewire.runtime import Stack
+from streams.dedup import Dedup, DedupSettings
+from streams.detect import Detector
+from streams.screen import Message, Screen
+from streams.stance import StanceStore
+from streams.stories import Stories
+
+PAIRS = Path(__file__).parents[1] / "data" / "dedup" / "pairs.jsonl"
+BAD = b'{"id": "bad", "text": '
+Decided = tuple[list[tuple[str, Stance | None, Stance, str]], int, int]
+
+
+def wire() -> list[bytes]:
+    """Both sides of every labelled pair (rewrites, syndicated copies, negations, other
+    governments) in event-time order, a copy of each side, and some invalid messages."""
+    lines = []
+    for text in PAIRS.read_text().splitlines():
+        pair = json.loads(text)
+        for side in ("a", "b"):
+            headline = {"id": f"{pair['id']}-{side}", **pair[side]}
+            lines.append(json.dumps(headline).encode())
+            lines.append(json.dumps({**headline, "id": f"{headline['id']}-copy"}).encode())
+    with_bad: list[bytes] = []
+    for i, message in enumerate(event_time_order(lines)):
+        with_bad += [BAD, message] if i % 50 == 0 else [message]
+    return with_bad
+
+
+async def screened(redis_url: str, lines: list[bytes], batch: int) -> tuple[list[str], Decided]:
+    """Every message's outcome; the alerts (id, from, to, story), statements, dead letters."""
+    redis = Redis.from_url(redis_url, decode_responses=True)
+    await redis.flushdb()
+    settings = WorkerSettings(redis_url=redis_url)
+    sink = CollectingSink()
+
+    async def no_history() -> list[Alert]:
+        return []
+
+    screen = Screen(
+        Detector.from_path(None),
+        Dedup(redis, DedupSettings.of(settings)),
+        Stories(redis, settings.story_ttl_seconds),
+        StanceStore(redis, no_history),
+        sink,
+        max_message_bytes=settings.max_message_bytes,
+        source_topic=HEADLINES.name,
+    )
+    outcomes: list[str] = []
+    try:
+        for start in range(0, len(lines), batch):
+            chunk = lines[start : start + batch]
+            messages = [Message(line, None, 0, start + i) for i, line in enumerate(chunk)]
+            outcomes += await screen.handle(messages)
+    finally:
+        await redis.aclose()
+    alerts = sorted((a.alert_id, a.from_, a.to, a.story_id) for a in sink.alerts)
+    return outcomes, (alerts, sink.statements, sink.dead_letters)
+
+
+def test_batches_decide_what_one_at_a_time_decides() -> None:
+    lines = wire()
+    with Stack(with_broker=False) as stack:
+        one, one_out = asyncio.run(screened(stack.redis_url, lines, 1))
+        many, many_out = asyncio.run(screened(stack.redis_url, lines, 64))
+    assert one.count("duplicate") > 100 and one.count("invalid") == lines.count(BAD) > 10
+    assert one_out[0], "the wire raises alerts"
+    assert many == one
+    assert many_out == one_out
