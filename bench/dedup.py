@@ -1,10 +1,11 @@
 """Dedup checks per second against a real redis-server on loopback (the worker's own step).
 
-Detection runs before the timing (the worker does it anyway); what is timed is the Lua
-round trip with its signature: one at a time as the agent calls it, and with several in
-flight (what concurrent agents or replicas offer Redis). Also Redis memory per headline.
-Run by hand from the project's .venv:
-python bench/dedup.py [--checks N] [--in-flight K] [--everything]
+Detection runs before the timing (the worker does it anyway); what is timed is the whole
+check (the claim, the fingerprint, the Lua round trip): one at a time, as the worker calls
+it with ``screen_batch_max`` 1, and in batches (``Dedup.check_many``), as the worker calls it
+from a backlog with ``screen_batch_max`` N and the backtest does. Also Redis memory per
+headline. Run by hand from the project's .venv:
+python bench/dedup.py [--checks N] [--batch N] [--everything]
 """
 
 from __future__ import annotations
@@ -46,10 +47,8 @@ def wire(count: int, everything: bool) -> list[tuple[Headline, list[Detection]]]
     return items
 
 
-async def measure(
-    redis_url: str, checks: int, in_flight: int, everything: bool
-) -> dict[str, float]:
-    client = Redis.from_url(redis_url, decode_responses=True, max_connections=in_flight + 4)
+async def measure(redis_url: str, checks: int, batch: int, everything: bool) -> dict[str, float]:
+    client = Redis.from_url(redis_url, decode_responses=True)
     dedup = Dedup(client, SETTINGS)
     items = wire(checks, everything)
     await client.flushdb()
@@ -60,22 +59,20 @@ async def measure(
     memory = (await client.info("memory"))["used_memory"]
     await client.flushdb()
     baseline = (await client.info("memory"))["used_memory"]
-
-    queue = iter(items)
-
-    async def worker() -> None:
-        for headline, detections in queue:
-            await dedup.check(headline, detections)
+    await client.config_resetstat()
 
     started = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(in_flight)))
-    concurrent = checks / (time.perf_counter() - started)
+    for start in range(0, len(items), batch):
+        await dedup.check_many(items[start : start + batch])
+    batched = checks / (time.perf_counter() - started)
+    script = (await client.info("commandstats"))["cmdstat_evalsha"]["usec_per_call"]
     await client.aclose()
     return {
         "checks": checks,
         "sequential_checks_per_second": round(sequential),
-        "in_flight": in_flight,
-        "concurrent_checks_per_second": round(concurrent),
+        "batch": batch,
+        "batched_checks_per_second": round(batched),
+        "redis_script_microseconds": script,
         "redis_bytes_per_headline": round((memory - baseline) / checks),
     }
 
@@ -83,13 +80,13 @@ async def measure(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--checks", type=int, default=20_000)
-    parser.add_argument("--in-flight", type=int, default=16)
+    parser.add_argument("--batch", type=int, default=256)
     parser.add_argument(
         "--everything", action="store_true", help="also headlines without statements (MinHash)"
     )
     args = parser.parse_args()
     with Stack(with_broker=False) as stack:
-        result = measure(stack.redis_url, args.checks, args.in_flight, args.everything)
+        result = measure(stack.redis_url, args.checks, args.batch, args.everything)
         print(json.dumps(asyncio.run(result)))
 
 

@@ -304,3 +304,23 @@ def test_a_rewrite_joins_the_story_whose_facts_it_does_not_contradict(
         ("first", "d"),
         ("first", "e"),
     ]
+
+
+def test_a_batch_is_checked_in_order_and_survives_a_script_flush(
+    stack: Stack, redis: SyncRedis
+) -> None:
+    """A copy later in a batch is a duplicate of the story earlier in it; and a batch sent
+    after Redis lost its scripts (a restart) loads the script again and runs."""
+    text = "Japan has no intention of using its Treasury holdings as leverage, Kato says"
+    first = [news("a", text), news("b", text, source="Other"), news("c", text.upper())]
+    korea = text.replace("Japan", "Korea").replace("Kato", "Choi")
+    later = [news("d", text, minutes=5), news("e", korea, minutes=6)]
+
+    async def work(client: Redis) -> list[list[str]]:
+        dedup = Dedup(client, DEDUP)
+        before = await dedup.check_many([(h, detect(h.text)) for h in first])
+        await client.script_flush()
+        after = await dedup.check_many([(h, detect(h.text)) for h in later])
+        return [[v.seen.value for v in before], [v.seen.value for v in after]]
+
+    assert with_redis(stack, work) == [["first", "exact", "exact"], ["exact", "first"]]
