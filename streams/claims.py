@@ -3,18 +3,20 @@
 Two reports are one story when they claim the same thing, however reworded. A
 :class:`Claim` has two kinds of part:
 
-- what must be **equal**: the statements detected (government, topic, stance, speaker), the
-  levers the headline sentence names (tariffs, export controls, purchases, Treasuries,
-  lists) and its polarity (whether it holds an odd or even number of negations and denials:
-  "will not use" and "rules out using" agree, "declines to rule out" does not). These make
-  the hash tag, so claims that differ here are never compared;
-- its **facts**, which rewrites add and drop but do not contradict: the figures stated, the
-  governments named, the kinds of speaker and the goods a measure falls on. Two facts are
-  compatible when one side's are within the other's ("100% on canola and 25% on pork" and
-  "100% on canola"; not 34% and 84%, not autos and steel). Figures must be stated on both
-  sides to agree: "for 90 days" and "for six months" are two events.
+- what must be **equal**: the statements detected (government, topic, stance, speaker) and
+  the polarity of the headline sentence (whether it holds an odd or even number of
+  negations and denials: "will not use" and "rules out using" agree, "declines to rule
+  out" does not, "had no choice but to" denies nothing). These make the hash tag, so
+  claims that differ here are never compared;
+- its **facts**, which rewrites add and drop but do not contradict: the figures stated (a
+  day of the month is not one), the governments named, the kinds of speaker, the goods a
+  measure falls on and the levers named (tariffs, export controls, purchases, Treasuries,
+  lists). Two facts are compatible when one side's are within the other's ("100% on canola
+  and 25% on pork" and "100% on canola"; not 34% and 84%, not "90 days" and "six months",
+  not autos and steel). A fact one side does not state contradicts nothing: "rare earths as
+  a weapon" and "rare earths as a trade war countermeasure" are one threat.
 
-Only the headline sentence counts (wire prefixes and datelines removed): a lead sentence
+Only the headline sentence counts (wire prefixes, datelines and credits removed): a lead sentence
 adds detail that a rewrite may not carry. All the vocabulary is found in one Aho-Corasick
 pass over the lowered sentence.
 """
@@ -58,8 +60,11 @@ _DENIALS = (
     "=not, =no, =never, =without, n't, =cannot, =rule out, =rules out, =ruled out, =ruling out, "
     "=deny, =denies, =denied, =denying, =dismiss, =dismisses, =dismissed, =dismissing, "
     "=decline, =declines, =declined, =declining, =refuse, =refuses, =refused, =refusing, "
-    "=reject, =rejects, =rejected, =rejecting"
+    "=reject, =rejects, =rejected, =rejecting, =push back, =pushes back, =pushed back, "
+    "=pushing back"
 )
+# Idioms whose negation denies nothing: each cancels the negation inside it.
+_NOT_DENIALS = "=no choice but, =no doubt, =not only, =no later than, =no less than, =nothing but"
 # Figures in words; "one" is left out: it is more often a pronoun than a figure.
 _NUMBER_WORDS = {
     "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7", "eight": "8",
@@ -67,6 +72,9 @@ _NUMBER_WORDS = {
     "forty": "40", "fifty": "50", "hundred": "100",
 }  # fmt: skip
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+# A day of the month is when, not how much: rewrites drop it ("from June 1").
+_MONTHS = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
+_DAY = re.compile(rf"\b{_MONTHS}\s+\d{{1,2}}\b(?!\s*%)|\b\d{{1,2}}\s+{_MONTHS}\b")
 _LEVER, _GOODS_CLASS, _DENIAL, _FIGURE = range(4)
 
 
@@ -83,6 +91,7 @@ def _automaton() -> ahocorasick.Automaton:
         *((_LEVER, lever, spec) for lever, spec in _LEVERS.items()),
         *((_GOODS_CLASS, goods, spec) for goods, spec in _GOODS.items()),
         (_DENIAL, "", _DENIALS),
+        (_DENIAL, "cancel", _NOT_DENIALS),
     ]
     for kind, name, spec in sources:
         for term, whole in _terms(spec):
@@ -108,10 +117,17 @@ _SENTENCE_END = re.compile(
 )
 
 
+# An outlet credited at the end of a syndicated headline ("... , Kato says - Reuters").
+_CREDIT = re.compile(
+    r"\s+[-|\u2013\u2014]\s+(?:Reuters|AP|AFP|Bloomberg|Kyodo|Jiji|Nikkei|Xinhua|Yonhap|CNBC|"
+    r"BBC|Dow Jones|MarketWatch|Nasdaq|Yahoo Finance)\s*$"
+)
+
+
 def headline_sentence(text: str) -> str:
-    """The first sentence, without wire prefixes ("UPDATE 1-") or a dateline."""
+    """The first sentence, without wire prefixes ("UPDATE 1-"), a dateline or a credit."""
     text = text[story_start(text) :].strip()
-    return _SENTENCE_END.split(text, maxsplit=1)[0]
+    return _CREDIT.sub("", _SENTENCE_END.split(text, maxsplit=1)[0])
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,14 +144,14 @@ class Claim:
     def tag(self) -> str:
         """The hash tag of the headline's keys. Without statements the facts are in it too:
         words alike are all MinHash can compare, so names and figures must be equal."""
-        parts = [*self.statements, "#", *self.levers, "#", str(self.polarity)]
+        parts = [*self.statements, "#", str(self.polarity)]
         if not self.statements:
             parts += ["#", *self.facts()]
         return hashlib.blake2b("|".join(parts).encode(), digest_size=8).hexdigest()
 
     def facts(self) -> list[str]:
         """The facts as the dedup script reads them: ",a,b," (and "," for none)."""
-        facts = (self.figures, self.governments, self.speakers, self.goods)
+        facts = (self.figures, self.governments, self.speakers, self.goods, self.levers)
         return [",".join(("", *fact, "")) if fact else "," for fact in facts]
 
 
@@ -150,7 +166,7 @@ def claim(text: str, detections: Sequence[Detection]) -> Claim:
     lowered = headline.lower()
     levers: set[str] = set()
     goods: set[str] = set()
-    figures = {n.replace(",", "") for n in _NUMBER.findall(headline)}
+    figures = {n.replace(",", "") for n in _NUMBER.findall(_DAY.sub(" ", headline))}
     denials = 0
     for end, values in _VOCABULARY.iter(lowered):
         for kind, name, length, whole in values:
@@ -161,7 +177,7 @@ def claim(text: str, detections: Sequence[Detection]) -> Claim:
             elif kind == _GOODS_CLASS:
                 goods.add(name)
             elif kind == _DENIAL:
-                denials += 1
+                denials += -1 if name else 1
             else:
                 figures.add(name)
     governments, speakers = entities(headline)

@@ -47,8 +47,8 @@ from streams.detect import Detection
 
 # KEYS[1] exact key; KEYS[2] the tag's events (a list), or KEYS[2..] the MinHash band keys.
 # ARGV: headline id, published (ms), source, the settings ("exact-ttl near-ttl min-votes
-# window-ms"), then for events the headline's facts (figures, governments, kinds of speaker,
-# goods; tab-separated). Few arguments: packing them is most of the client's cost.
+# window-ms"), then for events the headline's facts (``Claim.facts``, tab-separated). Few
+# arguments: packing them is most of the client's cost.
 _CHECK = """
 local id, published, source = ARGV[1], tonumber(ARGV[2]), ARGV[3]
 local exact_ttl, near_ttl, min_votes, window =
@@ -74,7 +74,8 @@ local function first()
   return {'first', id, 'first', source}
 end
 if ARGV[5] then
-  local facts = {string.match(ARGV[5], '^([^\\t]*)\\t([^\\t]*)\\t([^\\t]*)\\t(.*)$')}
+  local facts = {}
+  for fact in string.gmatch(ARGV[5], '[^\\t]+') do facts[#facts + 1] = fact end
   -- A fact is a list like ",10,2007," ("," when empty): membership is a plain find, and one
   -- list is within the other when all my members are in it, or all of its in mine.
   local function probes(list)
@@ -87,11 +88,10 @@ if ARGV[5] then
     repeat n, at = n + 1, string.find(list, ',', at + 1, true) until not at
     return n - 1
   end
-  local mine = {probes(facts[1]), probes(facts[2]), probes(facts[3]), probes(facts[4])}
+  local mine = {}
+  for i, fact in ipairs(facts) do mine[i] = probes(fact) end
   local function compatible(i, theirs)
     if theirs == facts[i] then return true end
-    -- figures must be stated on both sides to be compared; the rest may be absent
-    if i == 1 and (theirs == ',' or facts[1] == ',') then return false end
     local found = 0
     for _, probe in ipairs(mine[i]) do
       if string.find(theirs, probe, 1, true) then found = found + 1 end
@@ -101,18 +101,21 @@ if ARGV[5] then
     if found == 0 then return theirs == ',' end
     return found == size(theirs)
   end
-  -- The list holds each story as seven items (published, four facts, id, source), newest
-  -- first: no string to parse per entry.
+  -- The list holds each story as items (published, its facts, id, source), newest first:
+  -- no string to parse per entry.
+  local stride = #facts + 3
   local items = redis.call('LRANGE', KEYS[2], 0, -1)
-  for i = 1, #items - 6, 7 do
-    if math.abs(tonumber(items[i]) - published) <= window and compatible(1, items[i + 1])
-       and compatible(2, items[i + 2]) and compatible(3, items[i + 3])
-       and compatible(4, items[i + 4]) then
-      return near(items[i + 5], items[i + 6])
-    end
+  for i = 1, #items - stride + 1, stride do
+    local close = math.abs(tonumber(items[i]) - published) <= window
+    local j = 1
+    while close and j <= #facts and compatible(j, items[i + j]) do j = j + 1 end
+    if close and j > #facts then return near(items[i + stride - 2], items[i + stride - 1]) end
   end
-  redis.call('LPUSH', KEYS[2], source, id, facts[4], facts[3], facts[2], facts[1], ARGV[2])
-  redis.call('LTRIM', KEYS[2], 0, 7 * 32 - 1)
+  local story = {ARGV[2]}
+  for _, fact in ipairs(facts) do story[#story + 1] = fact end
+  story[#story + 1], story[#story + 2] = id, source
+  for i = #story, 1, -1 do redis.call('LPUSH', KEYS[2], story[i]) end
+  redis.call('LTRIM', KEYS[2], 0, stride * 32 - 1)
   redis.call('EXPIRE', KEYS[2], near_ttl)
   return first()
 end

@@ -287,7 +287,7 @@ def test_a_rewrite_joins_the_story_whose_facts_it_does_not_contradict(
         "b": "Beijing slaps 100% duties on canola from Canada in EV dispute",  # within a
         "c": "China imposes 84% tariffs on Canadian canola oil",  # another figure
         "d": "China imposes 100% tariffs on Canadian autos",  # other goods
-        "e": "China imposes tariffs on Canadian canola oil",  # no figure to compare
+        "e": "China imposes tariffs on Canadian canola oil",  # no figure: joins the newest
     }
     cases = [news(hid, text, minutes=i) for i, (hid, text) in enumerate(texts.items())]
     assert len({claim(h.text, detect(h.text)).tag for h in cases}) == 1
@@ -302,7 +302,7 @@ def test_a_rewrite_joins_the_story_whose_facts_it_does_not_contradict(
         ("near", "a"),
         ("first", "c"),
         ("first", "d"),
-        ("first", "e"),
+        ("near", "c"),
     ]
 
 

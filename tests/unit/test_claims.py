@@ -56,4 +56,30 @@ def test_a_headline_without_statements_keeps_its_facts_in_the_tag() -> None:
     ten = of("10-year Treasury yield rises to 4.5%")
     thirty = of("30-year Treasury yield rises to 4.5%")
     assert not ten.statements and ten.tag != thirty.tag
-    assert ten.facts() == [",10,4.5,", ",", ",", ","]
+    assert ten.facts() == [",10,4.5,", ",", ",", ",", ",treasuries,"]
+
+
+def test_a_day_of_the_month_is_not_a_figure() -> None:
+    dated = of("China hits back with tariffs on $60 billion of US goods starting June 1")
+    assert dated.figures == ("60",)
+    assert of("Canada drops counter-tariffs as of Sept. 1, keeps 25% on steel").figures == ("25",)
+    assert of("US raises tariffs on steel to 50% on June 4").figures == ("50",)
+
+
+def test_an_outlet_credit_at_the_end_is_not_part_of_the_headline() -> None:
+    credited = of("Japan has not discussed its Treasury holdings with Bessent, Kato says - Reuters")
+    plain = of("Japan has not discussed its Treasury holdings with Bessent, Kato says")
+    assert credited == plain
+
+
+def test_idioms_whose_negation_denies_nothing() -> None:
+    forced = of("China says it had no choice but to strike back with tariffs")
+    assert forced.polarity == 0
+    assert of("China pushes back on report it may halt Treasury buying").polarity == 1
+
+
+def test_levers_are_facts_not_part_of_the_tag() -> None:
+    weapon = of("Chinese state media signals Beijing could use rare earths as a weapon")
+    measure = of("People's Daily hints China may cut rare earths as a trade war countermeasure")
+    assert weapon.levers == ("exports",) and measure.levers == ("exports", "tariffs")
+    assert weapon.facts()[-1] == ",exports," and measure.facts()[-1] == ",exports,tariffs,"
