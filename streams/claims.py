@@ -10,11 +10,12 @@ Two reports are one story when they claim the same thing, however reworded. A
   claims that differ here are never compared;
 - its **facts**, which rewrites add and drop but do not contradict: the figures stated (a
   day of the month is not one), the governments named, the kinds of speaker, the goods a
-  measure falls on and the levers named (tariffs, export controls, purchases, Treasuries,
-  lists). Two facts are compatible when one side's are within the other's ("100% on canola
-  and 25% on pork" and "100% on canola"; not 34% and 84%, not "90 days" and "six months",
-  not autos and steel). A fact one side does not state contradicts nothing: "rare earths as
-  a weapon" and "rare earths as a trade war countermeasure" are one threat.
+  measure falls on, the goods of the measure it answers ("in retaliation for US metals
+  tariffs") and the levers named (tariffs, export controls, purchases, Treasuries, lists).
+  Two facts are compatible when one side's are within the other's ("100% on canola and 25%
+  on pork" and "100% on canola"; not 34% and 84%, not "90 days" and "six months", not autos
+  and steel). A fact one side does not state contradicts nothing: "rare earths as a weapon"
+  and "rare earths as a trade war countermeasure" are one threat.
 
 Only the headline sentence counts (wire prefixes, datelines and credits removed): a lead sentence
 adds detail that a rewrite may not carry. All the vocabulary is found in one Aho-Corasick
@@ -72,6 +73,9 @@ _NUMBER_WORDS = {
     "forty": "40", "fifty": "50", "hundred": "100",
 }  # fmt: skip
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+# Where a headline turns to the measure it answers ("... on US pork in retaliation for metals
+# tariffs"): goods named after it are those of the measure answered, a fact of their own.
+_ANSWERING = re.compile(r"\b(?:in retaliation for|in response to|after|over)\b")
 # A day of the month is when, not how much: rewrites drop it ("from June 1").
 _MONTHS = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
 _DAY = re.compile(rf"\b{_MONTHS}\s+\d{{1,2}}\b(?!\s*%)|\b\d{{1,2}}\s+{_MONTHS}\b")
@@ -139,6 +143,8 @@ class Claim:
     governments: tuple[str, ...]
     speakers: tuple[str, ...]
     goods: tuple[str, ...]
+    answered: tuple[str, ...]
+    """Goods of the measure the headline answers ("in retaliation for US metals tariffs")."""
 
     @property
     def tag(self) -> str:
@@ -151,7 +157,14 @@ class Claim:
 
     def facts(self) -> list[str]:
         """The facts as the dedup script reads them: ",a,b," (and "," for none)."""
-        facts = (self.figures, self.governments, self.speakers, self.goods, self.levers)
+        facts = (
+            self.figures,
+            self.governments,
+            self.speakers,
+            self.goods,
+            self.answered,
+            self.levers,
+        )
         return [",".join(("", *fact, "")) if fact else "," for fact in facts]
 
 
@@ -166,8 +179,11 @@ def claim(text: str, detections: Sequence[Detection]) -> Claim:
     lowered = headline.lower()
     levers: set[str] = set()
     goods: set[str] = set()
+    answered: set[str] = set()
     figures = {n.replace(",", "") for n in _NUMBER.findall(_DAY.sub(" ", headline))}
     denials = 0
+    answering = _ANSWERING.search(lowered)
+    own_goods_end = answering.start() if answering else len(lowered)
     for end, values in _VOCABULARY.iter(lowered):
         for kind, name, length, whole in values:
             if whole and not _whole_word(lowered, end + 1 - length, end + 1):
@@ -175,7 +191,7 @@ def claim(text: str, detections: Sequence[Detection]) -> Claim:
             if kind == _LEVER:
                 levers.add(name)
             elif kind == _GOODS_CLASS:
-                goods.add(name)
+                (goods if end < own_goods_end else answered).add(name)
             elif kind == _DENIAL:
                 denials += -1 if name else 1
             else:
@@ -191,4 +207,5 @@ def claim(text: str, detections: Sequence[Detection]) -> Claim:
         governments=tuple(sorted(governments)),
         speakers=tuple(sorted(speakers)),
         goods=tuple(sorted(goods)),
+        answered=tuple(sorted(answered)),
     )

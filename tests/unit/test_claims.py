@@ -56,7 +56,7 @@ def test_a_headline_without_statements_keeps_its_facts_in_the_tag() -> None:
     ten = of("10-year Treasury yield rises to 4.5%")
     thirty = of("30-year Treasury yield rises to 4.5%")
     assert not ten.statements and ten.tag != thirty.tag
-    assert ten.facts() == [",10,4.5,", ",", ",", ",", ",treasuries,"]
+    assert ten.facts() == [",10,4.5,", ",", ",", ",", ",", ",treasuries,"]
 
 
 def test_a_day_of_the_month_is_not_a_figure() -> None:
@@ -83,3 +83,11 @@ def test_levers_are_facts_not_part_of_the_tag() -> None:
     measure = of("People's Daily hints China may cut rare earths as a trade war countermeasure")
     assert weapon.levers == ("exports",) and measure.levers == ("exports", "tariffs")
     assert weapon.facts()[-1] == ",exports," and measure.facts()[-1] == ",exports,tariffs,"
+
+
+def test_goods_of_the_measure_answered_are_a_fact_of_their_own() -> None:
+    pork = of("China imposes tariffs on US pork in retaliation for metals tariffs")
+    assert pork.goods == ("farm",) and pork.answered == ("metals",)
+    steel = of("India proposes retaliatory duties on US over steel and aluminium tariffs")
+    autos = of("India proposes retaliatory duties on US over auto tariffs")
+    assert steel.tag == autos.tag and steel.answered != autos.answered
