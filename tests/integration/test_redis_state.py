@@ -207,6 +207,18 @@ def news(hid: str, text: str, minutes: int = 0, source: str = "Wire") -> Headlin
     return Headline(id=hid, text=text, source=source, published_at=T0 + timedelta(minutes=minutes))
 
 
+def checked(stack: Stack, cases: list[Headline]) -> list[tuple[str, str]]:
+    """Each headline checked in turn, from the state the ones before it left: its verdict
+    and the story it joined."""
+
+    async def work(client: Redis) -> list[tuple[str, str]]:
+        dedup = Dedup(client, DEDUP)
+        verdicts = [await dedup.check(h, detect(h.text)) for h in cases]
+        return [(v.seen.value, v.story_id) for v in verdicts]
+
+    return with_redis(stack, work)
+
+
 def test_dedup_layers_and_redelivery(stack: Stack, redis: SyncRedis) -> None:
     will_not = (
         "Japan has no intention of using its Treasury holdings as a negotiating tool, Kato says"
@@ -238,12 +250,7 @@ def test_dedup_layers_and_redelivery(stack: Stack, redis: SyncRedis) -> None:
         news("f", will_not, minutes=60 * 30),  # the same words a day later: a new event
     ]
 
-    async def work(client: Redis) -> list[tuple[str, str]]:
-        dedup = Dedup(client, DEDUP)
-        verdicts = [await dedup.check(h, detect(h.text)) for h in cases]
-        return [(v.seen.value, v.story_id) for v in verdicts]
-
-    assert with_redis(stack, work) == [
+    assert checked(stack, cases) == [
         ("first", "a"),
         ("exact", "a"),
         ("redelivery", "a"),
@@ -292,12 +299,7 @@ def test_a_rewrite_joins_the_story_whose_facts_it_does_not_contradict(
     cases = [news(hid, text, minutes=i) for i, (hid, text) in enumerate(texts.items())]
     assert len({claim(h.text, detect(h.text)).tag for h in cases}) == 1
 
-    async def work(client: Redis) -> list[tuple[str, str]]:
-        dedup = Dedup(client, DEDUP)
-        verdicts = [await dedup.check(h, detect(h.text)) for h in cases]
-        return [(v.seen.value, v.story_id) for v in verdicts]
-
-    assert with_redis(stack, work) == [
+    assert checked(stack, cases) == [
         ("first", "a"),
         ("near", "a"),
         ("first", "c"),
