@@ -165,6 +165,8 @@ class Screen:
             if reading.detections and headline is not None:
                 verdict = next(verdicts)
                 try:
+                    if isinstance(verdict, Exception):
+                        raise verdict
                     outcome = await self._screen(headline, reading.detections, verdict, message)
                 except Exception as exc:  # a bug must not stop the worker: keep the message
                     log.exception("screening %s failed", headline.id)
@@ -224,21 +226,28 @@ class Screen:
 
     async def _check_duplicates(
         self, relevant: list[tuple[Headline, list[Detection]]]
-    ) -> list[Verdict]:
+    ) -> list[Verdict | Exception]:
         """Only headlines with statements are checked: one that says nothing can neither
         alert nor corroborate an alert, so a round trip and a window of Redis memory for it
-        would buy nothing."""
+        would buy nothing. A bug that fails the check of one headline fails only that one
+        (its exception in its place): the batch is checked again one at a time."""
         if not relevant:
             return []
         try:
             if len(relevant) == 1:
-                verdicts = [await self._dedup.check(*relevant[0])]
+                verdicts: list[Verdict | Exception] = [await self._dedup.check(*relevant[0])]
             else:
-                verdicts = await self._dedup.check_many(relevant)
+                verdicts = list(await self._dedup.check_many(relevant))
         except RedisError as exc:
             self._dedup_outage.failed(exc)
             metrics.DEDUP_SKIPPED.inc(len(relevant))
             return [Verdict(Seen.FIRST, h.id, h.source) for h, _ in relevant]
+        except Exception as exc:
+            if len(relevant) == 1:
+                return [exc]
+            return [
+                verdict for item in relevant for verdict in await self._check_duplicates([item])
+            ]
         self._dedup_outage.answered()
         return verdicts
 

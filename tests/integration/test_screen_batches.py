@@ -6,16 +6,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 from redis.asyncio import Redis
 
-from schemas import HEADLINES, Alert, Stance
+from schemas import HEADLINES, Alert, Headline, Stance
 from schemas.settings import WorkerSettings
 from stancewire.backtest import CollectingSink, event_time_order
 from stancewire.runtime import Stack
 from streams.dedup import Dedup, DedupSettings
-from streams.detect import Detector
+from streams.detect import Detection, Detector
 from streams.screen import Message, Screen
 from streams.stance import StanceStore
 from streams.stories import Stories
@@ -41,8 +42,26 @@ def wire() -> list[bytes]:
     return with_bad
 
 
-async def screened(redis_url: str, lines: list[bytes], batch: int) -> tuple[list[str], Decided]:
-    """Every message's outcome; the alerts (id, from, to, story), statements, dead letters."""
+class FailingFor(Dedup):
+    """Dedup with a bug for one headline: the fault a batch must contain."""
+
+    def __init__(self, redis: Redis, settings: DedupSettings, headline_id: str) -> None:
+        super().__init__(redis, settings)
+        self._failing = headline_id
+
+    def _request(
+        self, headline: Headline, detections: Sequence[Detection]
+    ) -> tuple[list[str], list[str]]:
+        if headline.id == self._failing:
+            raise ValueError(f"no claim for {headline.id}")
+        return super()._request(headline, detections)
+
+
+async def screened(
+    redis_url: str, lines: list[bytes], batch: int, failing: str = ""
+) -> tuple[list[str], Decided]:
+    """Every message's outcome; the alerts (id, from, to, story), statements, dead letters.
+    ``failing``: a headline whose dedup check raises."""
     redis = Redis.from_url(redis_url, decode_responses=True)
     await redis.flushdb()
     settings = WorkerSettings(redis_url=redis_url)
@@ -53,7 +72,7 @@ async def screened(redis_url: str, lines: list[bytes], batch: int) -> tuple[list
 
     screen = Screen(
         Detector.from_path(None),
-        Dedup(redis, DedupSettings.of(settings)),
+        FailingFor(redis, DedupSettings.of(settings), failing),
         Stories(redis, settings.story_ttl_seconds),
         StanceStore(redis, no_history),
         sink,
@@ -81,3 +100,17 @@ def test_batches_decide_what_one_at_a_time_decides() -> None:
     assert one_out[0], "the wire raises alerts"
     assert many == one
     assert many_out == one_out
+
+
+def test_a_headline_whose_check_fails_is_dead_lettered_and_its_batch_goes_on() -> None:
+    lines = wire()
+    with Stack(with_broker=False) as stack:
+        one, (_, _, dead) = asyncio.run(screened(stack.redis_url, lines, 64))
+        failing = "pair-002-a"  # a headline with statements, so it is checked
+        hit = next(i for i, line in enumerate(lines) if f'"{failing}"'.encode() in line)
+        assert one[hit] == "relevant"
+        many, (_, _, dead_after) = asyncio.run(screened(stack.redis_url, lines, 64, failing))
+    assert many[hit] == "failed" and dead_after == dead + 1
+    assert many[:hit] == one[:hit]
+    rest_of_batch = slice(hit + 1, (hit // 64 + 1) * 64)
+    assert "failed" not in many[rest_of_batch] and many[rest_of_batch] != []
