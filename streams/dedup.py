@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import cast
 
+import hiredis
 from redis.asyncio import Redis
 from redis.exceptions import NoScriptError, ResponseError
 
@@ -233,10 +234,13 @@ class Dedup:
         try:
             for start in range(0, len(items), CHUNK):
                 requests = [self._request(*item) for item in items[start : start + CHUNK]]
-                commands = [
-                    ("EVALSHA", self._check.sha, len(keys), *keys, *args) for keys, args in requests
-                ]
-                await connection.send_packed_command(connection.pack_commands(commands))
+                # hiredis packs in C what the asyncio connection would pack in Python (10 us a
+                # command, a tenth of the check); its stub types the argument as a 1-tuple.
+                packed = b"".join(
+                    hiredis.pack_command(("EVALSHA", self._check.sha, len(keys), *keys, *args))  # type: ignore[arg-type]
+                    for keys, args in requests
+                )
+                await connection.send_packed_command(packed)
             replies: list[object] = []
             for _ in items:  # every reply is read, errors too, so the connection stays in step
                 try:
