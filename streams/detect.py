@@ -387,10 +387,6 @@ class Detector:
             _Compiled(i, re.compile(rf"\b(?:{t.pattern})\b", flags))
             for i, t in enumerate(lexicon.topic_terms)
         ]
-        self._topics_of = {
-            topic: [c for c in self._topics if lexicon.topic_terms[c.index].topic is topic]
-            for topic in Topic
-        }
         self._not_levers = {
             topic: [re.compile(n.pattern, flags) for n in lexicon.not_levers if n.topic is topic]
             for topic in Topic
@@ -462,7 +458,7 @@ class Detector:
             triggered.update(values)
         if not triggered:
             return []
-        terms = {topic: self._terms_of(text, topic, triggered) for topic in Topic}
+        terms = self._lever_terms(text, triggered)
         text_topics = [topic for topic in Topic if terms[topic]]
         lever_hits = [c for c in self._levers if (_LEVER, c.index) in triggered]
         if not text_topics and not any(c.regex.search(text) for c in lever_hits):
@@ -534,20 +530,25 @@ class Detector:
                 best[key] = detection
         return list(best.values())
 
-    def _terms_of(
-        self, sentence: str, topic: Topic, triggered: set[tuple[int, int]]
-    ) -> list[tuple[int, int]]:
-        """Where ``topic`` is named in ``sentence`` as a lever (market mentions left out)."""
-        spans: list[tuple[int, int]] = []
-        patterns = [c for c in self._topics_of[topic] if (_TOPIC, c.index) in triggered]
-        if not patterns:
-            return spans
-        excluded = [m.span() for n in self._not_levers[topic] for m in n.finditer(sentence)]
-        for compiled in patterns:
-            for match in compiled.regex.finditer(sentence):
-                if not any(a <= match.start() < b for a, b in excluded):
-                    spans.append(match.span())
-        return spans
+    def _lever_terms(
+        self, text: str, triggered: set[tuple[int, int]]
+    ) -> dict[Topic, list[tuple[int, int]]]:
+        """Where each topic is named in ``text`` as a lever: the matches of its triggered
+        terms, in file order, less market mentions. The ``not_lever`` patterns have no
+        triggers and are slow (one scan of the text each), so they run only for a topic
+        whose terms matched."""
+        terms: dict[Topic, list[tuple[int, int]]] = {topic: [] for topic in Topic}
+        for family, index in sorted(triggered):
+            if family == _TOPIC:
+                compiled = self._topics[index]
+                terms[self.lexicon.topic_terms[index].topic].extend(
+                    match.span() for match in compiled.regex.finditer(text)
+                )
+        for topic, spans in terms.items():
+            if spans:
+                excluded = [m.span() for n in self._not_levers[topic] for m in n.finditer(text)]
+                spans[:] = [s for s in spans if not any(a <= s[0] < b for a, b in excluded)]
+        return terms
 
     def _sentence_statements(  # noqa: PLR0915 - one reading, step by step, as the module doc
         self,
