@@ -372,6 +372,7 @@ class _Found:
     text_topics: list[Topic]
     found: set[tuple[int, int]]
     lever_hits: list[_Compiled]
+    cue_hits: list[tuple[int, int, tuple[int, int]]] | None  # None: offsets unreliable
 
 
 _TOPIC, _LEVER, _STANCE, _SPEAKER, _ALIAS = range(5)
@@ -454,7 +455,7 @@ class Detector:
             text = " " * start + text[start:]
         lower = text.lower()
         triggered: set[tuple[int, int]] = set(self._always_prefilter)
-        for _, values in self._prefilter.iter(lower):
+        for _, (_, values) in self._prefilter.iter(lower):
             triggered.update(values)
         if not triggered:
             return []
@@ -466,23 +467,34 @@ class Detector:
         on = at.date() if isinstance(at, datetime) else at
         found: set[tuple[int, int]] = set(self._always)
         alias_hits: list[tuple[int, int]] = []
-        for end, values in self._scanner.iter(lower):
+        cue_hits: list[tuple[int, int, tuple[int, int]]] = []
+        for end, (length, values) in self._scanner.iter(lower):
             for value in values:
                 if value[0] == _ALIAS:
                     alias_hits.append((end, value[1]))
                 else:
                     found.add(value)
-        stance_patterns = [c for c in self._stances if (_STANCE, c.index) in found]
-        if not stance_patterns and not lever_hits:
+                    cue_hits.append((end + 1 - length, end + 1, value))
+        if not lever_hits and not any(family == _STANCE for family, _ in found):
             return []
         spans = self._government_spans(text, alias_hits, on)
         if not spans:
             return []
-        return self._read(text, _Found(spans, terms, text_topics, found, lever_hits))
+        # "ß".lower() is one character but "İ".lower() two: then offsets in ``lower`` are
+        # not offsets in ``text``, and every sentence runs the cues triggered in the text.
+        aligned = cue_hits if len(lower) == len(text) else None
+        return self._read(text, _Found(spans, terms, text_topics, found, lever_hits, aligned))
+
+    def _triggered_in(self, hits: _Found, start: int, end: int) -> set[tuple[int, int]]:
+        """The stance and speaker cues whose triggers occur in the sentence at ``start:end``:
+        a cue's match holds one of its triggers, so no other cue can match there."""
+        if hits.cue_hits is None:
+            return hits.found
+        return self._always.union(value for a, b, value in hits.cue_hits if start <= a and b <= end)
 
     def _read(self, text: str, hits: _Found) -> list[Detection]:
         spans, terms, text_topics = hits.spans, hits.terms, hits.text_topics
-        found, lever_hits = hits.found, hits.lever_hits
+        lever_hits = hits.lever_hits
         parts = _sentence_spans(text)
         media_piece = _MEDIA_PIECE.match(text) is not None
         per_sentence = []
@@ -501,10 +513,11 @@ class Detector:
                 topic: [(a - s0, b - s0) for a, b in found_terms if s0 <= a and b <= s1]
                 for topic, found_terms in terms.items()
             }
-            per_sentence.append((sentence, local, mentions, local_terms))
+            found = self._triggered_in(hits, s0, s1)
+            per_sentence.append((sentence, local, mentions, local_terms, found))
         best: dict[tuple[str, Topic, Speaker], Detection] = {}
         history: dict[tuple[str, Topic, Speaker], tuple[Detection, bool]] = {}
-        for sentence, local, mentions, local_terms in per_sentence:
+        for sentence, local, mentions, local_terms, found in per_sentence:
             for detection, is_history, leading in self._sentence_statements(
                 sentence,
                 local,
@@ -727,11 +740,11 @@ class Detector:
         self, sentence: str, found: set[tuple[int, int]], lever_hits: list[_Compiled]
     ) -> list[_Cue]:
         matches: list[tuple[int, int, int, int]] = []  # start, priority, end, index
-        for compiled in self._stances:
-            if (_STANCE, compiled.index) in found:
+        for family, index in found:
+            if family == _STANCE:
                 matches.extend(
-                    (m.start(), compiled.index, m.end(), compiled.index)
-                    for m in compiled.regex.finditer(sentence)
+                    (m.start(), index, m.end(), index)
+                    for m in self._stances[index].regex.finditer(sentence)
                     if m.end() > m.start()
                 )
         matches.sort()
@@ -797,7 +810,7 @@ class Detector:
         """Speaker cues, each with whether it reports ("analysts said") and the government
         it speaks for when known (an official, an institution, "Japan's finance minister")."""
         cues: list[_SpeakerCue] = []
-        for compiled in self._speakers:
+        for compiled in self._speakers:  # in file order: cues at one start keep it
             if (_SPEAKER, compiled.index) not in found:
                 continue
             speaker = self.lexicon.speaker_cues[compiled.index].speaker
@@ -982,11 +995,12 @@ def _add_triggers(
     index: int,
     triggers: Sequence[str],
 ) -> None:
+    """Map each trigger to its length (where a hit starts) and the entries it triggers."""
     if not triggers:
         always.add((family, index))
     for trigger in triggers:
-        held = automaton.get(trigger, ())
-        automaton.add_word(trigger, (*held, (family, index)))
+        _, held = automaton.get(trigger, (0, ()))
+        automaton.add_word(trigger, (len(trigger), (*held, (family, index))))
 
 
 def _capitalized(text: str) -> str:
@@ -1238,7 +1252,7 @@ def entities(sentence: str) -> tuple[frozenset[str], frozenset[Speaker]]:
     detector = default_detector()
     hits: list[tuple[int, int]] = []
     cues = {index for kind, index in detector._always if kind == _SPEAKER}
-    for end, values in detector._scanner.iter(sentence.lower()):
+    for end, (_, values) in detector._scanner.iter(sentence.lower()):
         for value in values:
             if value[0] == _ALIAS:
                 hits.append((end, value[1]))
