@@ -285,6 +285,11 @@ _BACKGROUND = re.compile(
     r"\b[^,;]*",
     re.IGNORECASE,
 )
+_BACKGROUND_WORDS = (
+    *("after", "following", "despite", "though", "earlier", "previously", "having"),
+    *("last", "who", "which"),
+)
+_CONTRAST_WORDS = ("rather", "instead", "asked", "pressed", "questioned")
 _SENTENCE_SPLIT = re.compile(
     r"(?<=[.!?])(?<!\b[A-Z]\.)(?<!\b(?:No|Mr|Ms|Dr|St|vs)\.)"
     r"(?<!\b(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Oct|Nov|Dec|Gov|Sen|Rep)\.)(?<!\bSept\.)"
@@ -332,10 +337,14 @@ class _Alias:
 
 @dataclass(frozen=True, slots=True)
 class _Span:
+    """A government named in a text; in a sentence's reading, with whether it is named after
+    a preposition there (``_OBJECT_BEFORE``, asked by several steps and slow: read once)."""
+
     start: int
     end: int
     code: str
     alias: _Alias
+    after_preposition: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -502,7 +511,13 @@ class Detector:
         for s0, s1 in parts:
             sentence = text[s0:s1]
             local = [
-                _Span(sp.start - s0, sp.end - s0, sp.code, sp.alias)
+                _Span(
+                    sp.start - s0,
+                    sp.end - s0,
+                    sp.code,
+                    sp.alias,
+                    _OBJECT_BEFORE.search(_tail(sentence, sp.start - s0)) is not None,
+                )
                 for sp in spans
                 if s0 <= sp.start and sp.end <= s1
             ]
@@ -592,7 +607,7 @@ class Detector:
             return
         if not terms and not any(c.topic for c in cues):
             return
-        background = [m.span() for m in _BACKGROUND.finditer(sentence)]
+        background = _spans(_BACKGROUND, _BACKGROUND_WORDS, sentence)
         speakers = self._speaker_cues(sentence, spans, found)
         for cue in cues:
             if cue.rule == "threatens.warns" and _own_verb_of_other(sentence, speakers, cue):
@@ -602,10 +617,7 @@ class Detector:
             characterized = False
             also: str | None = None
             if cue.rule in _OWNED_RULES:
-                if any(
-                    sp.end == cue.start and _OBJECT_BEFORE.search(_tail(sentence, sp.start))
-                    for sp in spans
-                ):
+                if any(sp.end == cue.start and sp.after_preposition for sp in spans):
                     continue  # "against Japan's export restrictions": the counterpart's
                 owner = _owner_before(sentence, spans, cue.start)
                 if sentence.startswith("its", cue.start) and governments:
@@ -754,7 +766,7 @@ class Detector:
             if start >= position:
                 chosen.append((start, end, index))
                 position = end
-        contrasted = [m.span() for m in _CONTRAST.finditer(sentence)]
+        contrasted = _spans(_CONTRAST, _CONTRAST_WORDS, sentence)
         cues: list[_Cue] = []
         scope_end = -1
         for start, end, index in chosen:
@@ -833,7 +845,7 @@ class Detector:
                 continue
             if span.alias.kind == "official" and _POSSESSIVE.match(sentence, span.end):
                 continue
-            if _OBJECT_BEFORE.search(_tail(sentence, span.start)):
+            if span.after_preposition:
                 continue
             cues = [c for c in cues if not (span.start <= c.start < span.end)]
             cues.append(
@@ -1113,7 +1125,7 @@ def _owner_before(sentence: str, spans: list[_Span], position: int) -> str | Non
     for span in reversed(spans):
         if span.start >= position or span.alias.kind == "official":
             continue
-        if _OBJECT_BEFORE.search(_tail(sentence, span.start)):
+        if span.after_preposition:
             continue
         owned = _OWNED_MEASURE.match(sentence, span.end)
         if owned is not None and owned.end() <= position + 24:
@@ -1152,8 +1164,7 @@ def _government_mentions(sentence: str, spans: list[_Span]) -> list[tuple[int, s
     previous: _Span | None = None
     previous_object = False
     for span in spans:
-        tail = _tail(sentence, span.start)
-        is_object = bool(_OBJECT_BEFORE.search(tail)) or (
+        is_object = span.after_preposition or (
             previous_object
             and previous is not None
             and re.fullmatch(r"\s*(?:,\s*)?(?:and|or|&|,)?\s*", sentence[previous.end : span.start])
@@ -1162,7 +1173,7 @@ def _government_mentions(sentence: str, spans: list[_Span]) -> list[tuple[int, s
         previous, previous_object = span, is_object
         if is_object and not _POSSESSIVE.match(sentence, span.end):
             continue
-        if _OBJECT_BEFORE.search(tail) and _COUNTERPART_MEASURE_AFTER.match(sentence, span.end):
+        if span.after_preposition and _COUNTERPART_MEASURE_AFTER.match(sentence, span.end):
             continue
         if (
             span.alias.kind in ("name", "metonym")
@@ -1189,6 +1200,17 @@ def _government_for(mentions: list[tuple[int, str]], position: int) -> str | Non
         return before[-1]
     after = [code for start, code in mentions if start >= position]
     return after[0] if after else None
+
+
+def _spans(pattern: re.Pattern[str], words: Sequence[str], sentence: str) -> list[tuple[int, int]]:
+    """Where ``pattern`` (case-insensitive) matches in ``sentence``. Every match holds one of
+    ``words``: an ASCII sentence without any (most) is told so by a substring test, not a
+    scan. (Only ASCII: there lower-casing and the pattern's case folding agree.)"""
+    if sentence.isascii():
+        lower = sentence.lower()
+        if not any(word in lower for word in words):
+            return []
+    return [match.span() for match in pattern.finditer(sentence)]
 
 
 def _tail(sentence: str, position: int, width: int = 48) -> str:
