@@ -384,7 +384,8 @@ class _Found:
     cue_hits: list[tuple[int, int, tuple[int, int]]] | None  # None: offsets unreliable
 
 
-_TOPIC, _LEVER, _STANCE, _SPEAKER, _ALIAS = range(5)
+_TOPIC, _LEVER, _STANCE, _SPEAKER, _ALIAS, _NOT_LEVER = range(6)
+_TOPICS = tuple(Topic)  # iterating the enum itself is slow
 
 
 class Detector:
@@ -397,10 +398,7 @@ class Detector:
             _Compiled(i, re.compile(rf"\b(?:{t.pattern})\b", flags))
             for i, t in enumerate(lexicon.topic_terms)
         ]
-        self._not_levers = {
-            topic: [re.compile(n.pattern, flags) for n in lexicon.not_levers if n.topic is topic]
-            for topic in Topic
-        }
+        self._not_levers = [re.compile(n.pattern, flags) for n in lexicon.not_levers]
         self._levers = [
             _Compiled(i, re.compile(rf"\b(?:{c.pattern})", flags))
             for i, c in enumerate(lexicon.lever_cues)
@@ -437,6 +435,10 @@ class Detector:
             _add_triggers(self._prefilter, self._always_prefilter, _TOPIC, i, term.triggers)
         for i, lever in enumerate(lexicon.lever_cues):
             _add_triggers(self._prefilter, self._always_prefilter, _LEVER, i, lever.triggers)
+        for i, not_lever in enumerate(lexicon.not_levers):
+            _add_triggers(
+                self._prefilter, self._always_prefilter, _NOT_LEVER, i, not_lever.triggers
+            )
         for i, stance_cue in enumerate(lexicon.stance_cues):
             _add_triggers(self._scanner, self._always, _STANCE, i, stance_cue.triggers)
         for i, speaker_cue in enumerate(lexicon.speaker_cues):
@@ -469,7 +471,7 @@ class Detector:
         if not triggered:
             return []
         terms = self._lever_terms(text, triggered)
-        text_topics = [topic for topic in Topic if terms[topic]]
+        text_topics = [topic for topic in _TOPICS if terms[topic]]
         lever_hits = [c for c in self._levers if (_LEVER, c.index) in triggered]
         if not text_topics and not any(c.regex.search(text) for c in lever_hits):
             return []
@@ -562,20 +564,22 @@ class Detector:
         self, text: str, triggered: set[tuple[int, int]]
     ) -> dict[Topic, list[tuple[int, int]]]:
         """Where each topic is named in ``text`` as a lever: the matches of its triggered
-        terms, in file order, less market mentions. The ``not_lever`` patterns have no
-        triggers and are slow (one scan of the text each), so they run only for a topic
-        whose terms matched."""
-        terms: dict[Topic, list[tuple[int, int]]] = {topic: [] for topic in Topic}
+        terms, in file order, less market mentions (the triggered ``not_lever`` patterns,
+        run only for a topic whose terms matched)."""
+        terms: dict[Topic, list[tuple[int, int]]] = {topic: [] for topic in _TOPICS}
+        excluded: dict[Topic, list[re.Pattern[str]]] = {topic: [] for topic in _TOPICS}
         for family, index in sorted(triggered):
             if family == _TOPIC:
                 compiled = self._topics[index]
                 terms[self.lexicon.topic_terms[index].topic].extend(
                     match.span() for match in compiled.regex.finditer(text)
                 )
+            elif family == _NOT_LEVER:
+                excluded[self.lexicon.not_levers[index].topic].append(self._not_levers[index])
         for topic, spans in terms.items():
-            if spans:
-                excluded = [m.span() for n in self._not_levers[topic] for m in n.finditer(text)]
-                spans[:] = [s for s in spans if not any(a <= s[0] < b for a, b in excluded)]
+            if spans and excluded[topic]:
+                out = [m.span() for n in excluded[topic] for m in n.finditer(text)]
+                spans[:] = [s for s in spans if not any(a <= s[0] < b for a, b in out)]
         return terms
 
     def _sentence_statements(  # noqa: PLR0915 - one reading, step by step, as the module doc
@@ -1255,9 +1259,10 @@ def default_detector() -> Detector:
 
 def story_start(text: str) -> int:
     """Where the story proper begins: after a wire prefix and a dateline, if any."""
-    prefix = _WIRE_PREFIX.match(text)
+    # (Each needs a character most headlines lack: a test is cheaper than a failed match.)
+    prefix = _WIRE_PREFIX.match(text) if "-" in text or ":" in text else None
     start = prefix.end() if prefix else 0
-    dateline = _DATELINE.match(text, start)
+    dateline = _DATELINE.match(text, start) if "(" in text else None
     return dateline.end() if dateline else start
 
 

@@ -104,6 +104,7 @@ class NotLever(_Entry):
     kind: Literal["not_lever"]
     topic: Topic
     pattern: str
+    triggers: _TRIGGERS
 
 
 class LeverCue(_Entry):
