@@ -318,6 +318,12 @@ _SCHEDULED_AFTER = re.compile(
     r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b|next\s+(?:week|month))"
 )
 
+# Gaps between two names or a name and a title, read by the attribution helpers.
+_JOINED_BY_AND = re.compile(r"[\w.'\u2019 -]+?\s+and\s+(?:the\s+)?")  # "EU and the "
+_TITLE_GAP = re.compile(rf"(?:{_APOS}s)?\s+(?:[\w-]+\s+){{0,2}}?")  # "Japan's finance "
+_PHRASE_GAP = re.compile(rf"(?:{_APOS}s)?\s+(?:\S+\s+){{0,2}}?")
+_LISTED = re.compile(r"\s*(?:,\s*)?(?:and|or|&|,)?\s*")  # "Canada and Mexico", "Canada, "
+
 _STANCE_RANK = {Stance.RULES_OUT: 4, Stance.ACTING: 3, Stance.THREATENS: 2, Stance.OPEN: 1}
 
 
@@ -427,6 +433,8 @@ class Detector:
             self._aliases.extend(
                 _Alias(n, o.government, "official", i) for n in (o.name, *o.aliases)
             )
+        # how each may be written: as listed, in capitals, capitalized
+        self._alias_forms = [(a.text, a.text.upper(), _capitalized(a.text)) for a in self._aliases]
         self._prefilter = ahocorasick.Automaton()
         self._always_prefilter: set[tuple[int, int]] = set()
         self._scanner = ahocorasick.Automaton()
@@ -875,7 +883,7 @@ class Detector:
             end = end_index + 1
             start = end - len(alias.text)
             written = text[start:end]
-            if written not in (alias.text, alias.text.upper(), _capitalized(alias.text)):
+            if written not in self._alias_forms[alias_index]:
                 continue
             if start > 0 and (text[start - 1].isalnum() or text[start - 1] == "_"):
                 continue
@@ -1092,7 +1100,7 @@ def _coordinated(sentence: str, mentions: list[tuple[int, str]], position: int) 
         return None
     (first, code), (second, _) = before[-2], before[-1]
     between = sentence[first:second]
-    if re.fullmatch(r"[\w.'\u2019 -]+?\s+and\s+(?:the\s+)?", between) and code != before[-1][1]:
+    if _JOINED_BY_AND.fullmatch(between) and code != before[-1][1]:
         return code
     return None
 
@@ -1113,11 +1121,7 @@ def _owner_of_title(sentence: str, spans: list[_Span], position: int) -> str | N
     minister", "Chinese officials", "Beijing officials")."""
     for span in spans:
         gap = sentence[span.end : position]
-        if (
-            span.end <= position
-            and len(gap) <= 24
-            and re.fullmatch(rf"(?:{_APOS}s)?\s+(?:[\w-]+\s+){{0,2}}?", gap)
-        ):
+        if span.end <= position and len(gap) <= 24 and _TITLE_GAP.fullmatch(gap):
             return span.code
     return None
 
@@ -1149,7 +1153,7 @@ def _speaker_phrase(sentence: str, spans: list[_Span], cue: _SpeakerCue) -> str:
     start = cue.start
     for span in spans:
         gap = sentence[span.end : cue.start]
-        if span.end <= cue.start and re.fullmatch(rf"(?:{_APOS}s)?\s+(?:\S+\s+){{0,2}}?", gap):
+        if span.end <= cue.start and _PHRASE_GAP.fullmatch(gap):
             start = min(start, span.start)
     return sentence[start : cue.end]
 
@@ -1171,8 +1175,7 @@ def _government_mentions(sentence: str, spans: list[_Span]) -> list[tuple[int, s
         is_object = span.after_preposition or (
             previous_object
             and previous is not None
-            and re.fullmatch(r"\s*(?:,\s*)?(?:and|or|&|,)?\s*", sentence[previous.end : span.start])
-            is not None
+            and _LISTED.fullmatch(sentence[previous.end : span.start]) is not None
         )
         previous, previous_object = span, is_object
         if is_object and not _POSSESSIVE.match(sentence, span.end):
