@@ -131,9 +131,13 @@ _GOODS_AFTER = re.compile(
 _HOLDER_AFTER = re.compile(
     rf"{_APOS}s\s+(?:[\w$.-]+\s+){{0,3}}?(?:treasur\w*|holdings|reserves|stockpile)", re.IGNORECASE
 )
-# "Washington's steel tariffs": the counterpart's measure, answered by the speaker.
+# "Washington's steel tariffs": the counterpart's measure, answered by the speaker; not
+# "Tokyo's playbook in the tariff talks", where the possessive holds a policy, its own.
 _COUNTERPART_MEASURE_AFTER = re.compile(
-    rf"\s*{_APOS}s\s+(?:\S+\s+){{1,3}}?(?:tariffs?|duties|levies|curbs|sanctions)", re.IGNORECASE
+    rf"\s*{_APOS}s\s+(?!(?:\w+\s+)?(?:playbook|strategy|stance|policy|position|intention|"
+    r"approach|plans?|toolkit|arsenal|options|thinking)\b)"
+    r"(?:\S+\s+){1,3}?(?:tariffs?|duties|levies|curbs|sanctions)",
+    re.IGNORECASE,
 )
 # A demonym is an actor only before a word for an actor ("Chinese officials").
 _DEMONYM_ACTOR_AFTER = re.compile(
@@ -197,7 +201,13 @@ _IMPERATIVE = re.compile(rf"do\s*(?:not|n{_APOS}t)\b(?!\s+expect)", re.IGNORECAS
 # A rejection that only puts the act off ("will not retaliate immediately", "has not yet")
 # keeps it on the table: open, as a deferral is.
 _NOT_YET = re.compile(
-    r"[^,;]*?\b(?:immediately|right\s+away|straight\s+away|yet|at\s+once)\b", re.IGNORECASE
+    r"[^,;]*?\b(?:immediately|right\s+away|straight\s+away|yet|at\s+once|"
+    r"at\s+(?:a|the)\s+(?:bad|wrong)\s+(?:time|moment))\b",
+    re.IGNORECASE,
+)
+# "announces no countermeasures, at least for now": the qualifier may follow a comma.
+_FOR_NOW = re.compile(
+    r"[^,;]*(?:,\s*)?\bat\s+least\s+for\s+(?:now|the\s+time\s+being)\b", re.IGNORECASE
 )
 # "will no longer respond to US hikes": a refusal to answer the other side's further escalation
 # while its own measure stands, not a rejection of the lever it is using.
@@ -310,6 +320,14 @@ _POSSESSIVE = re.compile(rf"{_APOS}s\b")
 _OWNED_RULES = frozenset({"acting.takes_effect", "acting.in_force", "acting.remains"})
 # Acting cues that state a measure is in place, whatever modal precedes ("will stay in place").
 _KEEPS_RULES = frozenset({"acting.keeps", "acting.remains"})
+# A government telling its buyers to stop ("tells airlines to take no further deliveries",
+# "orders state firms to halt purchases") halts them: the order is the act.
+_HALT_RULES = frozenset({"acting.halts", "acting.takes_no"})
+_DIRECTIVE = re.compile(
+    r"\b(?:tells?|told|orders?|ordered|instructs?|instructed|directs?|directed)\s+"
+    r"(?:[^\s,;]+\s+){1,4}?to\s+$",
+    re.IGNORECASE,
+)
 # A measure announced with a start date still to come is a threat ("..., effective Feb. 10").
 _MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
 _SCHEDULED_AFTER = re.compile(
@@ -781,6 +799,9 @@ class Detector:
         contrasted = _spans(_CONTRAST, _CONTRAST_WORDS, sentence)
         cues: list[_Cue] = []
         scope_end = -1
+        # an ultimatum ("scrap it or face new tariffs and curbs") scopes over the rest of its
+        # clause: the measures it names are what is threatened, not acts
+        ultimatum = (-1, -1)
         for start, end, index in chosen:
             entry = self.lexicon.stance_cues[index]
             rule, stance = entry.rule, entry.stance
@@ -797,15 +818,21 @@ class Detector:
             elif start < scope_end:
                 continue
             if stance is Stance.ACTING:
+                if ultimatum[0] < start < ultimatum[1]:
+                    continue
                 read = _act(sentence, start, end, rule)
                 if read is None:
                     continue
                 rule, stance = read
+            if rule == "threatens.ultimatum":
+                ultimatum = (start, _clause_end(sentence, end))
             cues.append(_Cue(start, end, rule, stance))
         for compiled in lever_hits:
             lever = self.lexicon.lever_cues[compiled.index]
             for m in compiled.regex.finditer(sentence):
                 if any(c.start <= m.start() < c.end for c in cues) or m.start() < scope_end:
+                    continue
+                if lever.stance is Stance.ACTING and ultimatum[0] < m.start() < ultimatum[1]:
                     continue
                 if _MODAL_OPEN.search(_tail(sentence, m.start())):
                     cues.append(
@@ -905,12 +932,18 @@ class Detector:
         return kept
 
 
+# "warns of big retaliation if it unloads US bonds": the holdings named in the condition are
+# the counterpart's act that would be answered, not the response's lever.
+_CONDITION_WORD = re.compile(r"\b(?:if|unless|should)\b", re.IGNORECASE)
+
+
 def _topic_terms(
     sentence: str, by_topic: dict[Topic, list[tuple[int, int]]]
 ) -> list[tuple[int, Topic, bool]]:
     """Where each topic is named (start, topic, whether it is the counterpart's measure).
     A response word ("retaliate") takes the Treasury topic when its clause names the
-    holdings ("retaliate by selling its Treasury holdings", "sell Treasuries in retaliation")."""
+    holdings ("retaliate by selling its Treasury holdings", "sell Treasuries in retaliation"),
+    not in a condition ("retaliation if it unloads US bonds": the counterpart's act)."""
     terms = []
     for named, spans in by_topic.items():
         for start, end in spans:
@@ -920,7 +953,11 @@ def _topic_terms(
                 and by_topic[Topic.TREASURY_HOLDINGS]
                 and _RESPONSE_WORD.fullmatch(sentence, start, end)
                 and any(
-                    (s >= end and s < _clause_end(sentence, end))
+                    (
+                        s >= end
+                        and s < _clause_end(sentence, end)
+                        and not _CONDITION_WORD.search(sentence, end, s)
+                    )
                     or (e <= start and _clause_end(sentence, e) >= start)
                     for s, e in by_topic[Topic.TREASURY_HOLDINGS]
                 )
@@ -946,7 +983,7 @@ def _rejection(
     scope_end = _clause_end(sentence, end)
     if rule == "rules_out.dismiss" and _OTHERS_ACT.match(sentence, start, scope_end):
         return "", Stance.RULES_OUT, scope_end
-    if _NOT_YET.match(sentence, start, scope_end):
+    if _NOT_YET.match(sentence, start, scope_end) or _FOR_NOW.match(sentence, start):
         return "open.not_yet", Stance.OPEN, scope_end
     if _NO_FURTHER.match(sentence, start, scope_end) and _NO_LONGER.search(
         sentence, start, scope_end
@@ -970,6 +1007,8 @@ def _act(sentence: str, start: int, end: int, rule: str) -> tuple[str, Stance] |
         return None
     family = rule.split(".", 1)[1]
     if rule in _KEEPS_RULES or _immediate(sentence, end):
+        return rule, Stance.ACTING
+    if rule in _HALT_RULES and _DIRECTIVE.search(before):
         return rule, Stance.ACTING
     if _MODAL_THREAT.search(before):
         return f"threatens.modal_{family}", Stance.THREATENS
@@ -1047,11 +1086,21 @@ def _nearest_topic(terms: list[tuple[int, Topic, bool]], cue: _Cue) -> Topic:
 
 
 def _reports(sentence: str, start: int, end: int) -> bool:
+    tail = _tail(sentence, start)
     return bool(
         _REPORTING_AFTER.match(sentence, end)
-        or _ACCORDING_TO.search(_tail(sentence, start))
+        or _ACCORDING_TO.search(tail)
         or _THAT_AFTER.match(sentence, end)
+        or _SAYS_BEFORE.search(tail)
     )
+
+
+# "..., says Hayley Channer of the US Studies Centre": a reporting verb put before its speaker.
+_SAYS_BEFORE = re.compile(
+    r"[,;]\s*(?:says|said|writes|wrote|argues|argued|notes|noted|adds|added|warns|warned)\s+"
+    r"(?:[\w.'\u2019-]+\s+){0,6}?$",
+    re.IGNORECASE,
+)
 
 
 # "speculation that Seoul could hit back": a speaker noun that introduces what it says.

@@ -985,3 +985,129 @@ def test_levers_named_in_less_usual_ways(text: str, expected: set[Row]) -> None:
 def test_less_usual_wording_negatives(text: str) -> None:
     found_ = found(text)
     assert all(row[2] != "acting" for row in found_), found_
+
+
+# --- stance distinctions: one sentence per mechanism ------------------------------------------
+
+MECHANISMS = [
+    case(
+        "Seoul will not hit back at Washington, the trade minister says",
+        ("KR", TL, "rules_out", GOV),
+        id="hit-back-names-the-lever",
+    ),
+    case(
+        "Brazil could levy US streaming platforms if talks collapse, the finance minister says",
+        ("BR", TL, "threatens", GOV),
+        id="could-levy",
+    ),
+    case(
+        "Ottawa could face tariffs within weeks, the US commerce secretary warns",
+        ("US", TL, "threatens", GOV),
+        id="could-face-bare-tariffs",
+    ),
+    case(
+        "Washington tells Hanoi to close the loophole or face a 40% tariff and curbs on "
+        "chip exports",
+        ("US", TL, "threatens", GOV),
+        id="ultimatum-scopes-over-its-measures",
+    ),
+    case(
+        "Under the truce, Ottawa lifts its retaliatory tariffs on US dairy",
+        ("CA", TL, "open", GOV),
+        id="lifting-its-own-tariffs-is-no-raise",
+    ),
+    case(
+        "India lifts its duties on US almonds to 20%",
+        ("IN", TL, "acting", GOV),
+        id="lifting-to-a-level-is-a-raise",
+    ),
+    case(
+        "Seoul will use its anti-coercion powers if needed, the trade minister says",
+        ("KR", TL, "threatens", GOV),
+        id="will-use-a-named-lever",
+    ),
+    case(
+        "The bloc is preparing for every scenario, counter-tariffs included, the trade "
+        "commissioner says",
+        ("EU", TL, "open", GOV),
+        id="contingency-planning-is-open",
+    ),
+    case(
+        "How far Hanoi trims tariffs on US farm goods will depend on the US tariff rate, "
+        "the minister says",
+        ("VN", TL, "open", GOV),
+        id="conditional-on-the-counterpart-is-open",
+    ),
+    case(
+        "Traders see Beijing's halt of US sorghum purchases as leverage before the summit",
+        ("CN", TL, "acting", ANALYST),
+        id="a-halt-read-as-leverage-is-an-act",
+    ),
+    case(
+        "Ankara keeps holding its orders of US wheat as a bargaining chip, traders say",
+        ("TR", TL, "acting", ANALYST),
+        id="holding-as-a-chip-is-an-act",
+    ),
+    case(
+        "Carney defends Canada's counter-tariffs on US steel",
+        ("CA", TL, "acting", GOV),
+        id="a-measure-defended-is-in-force",
+    ),
+    case(
+        "Beijing tells carriers to take no more deliveries of Boeing jets",
+        ("CN", TL, "acting", GOV),
+        id="a-directive-to-stop-buying-is-the-act",
+    ),
+    case(
+        "Seoul tells refiners to halt purchases of US crude",
+        ("KR", TL, "acting", GOV),
+        id="a-directive-to-halt-is-the-act",
+    ),
+    case(
+        "Dumping US Treasuries is not Seoul's policy, the finance minister says",
+        ("KR", TH, "rules_out", GOV),
+        id="not-its-policy",
+    ),
+    case(
+        "Dumping Treasuries is no part of Seoul's plan in the tariff talks, the finance "
+        "minister says",
+        ("KR", TH, "rules_out", GOV),
+        id="possessive-holds-its-own-plan",
+    ),
+    case(
+        "Ottawa will not retaliate, at least for now, the trade minister says",
+        ("CA", TL, "open", GOV),
+        id="at-least-for-now-keeps-it-open",
+    ),
+    case(
+        "Seoul has measures it could take against US tariffs but will not use them at the "
+        "wrong time, the minister says",
+        ("KR", TL, "open", GOV),
+        id="not-at-the-wrong-time-keeps-it-open",
+    ),
+    case(
+        "Treasuries are Japan's strongest card, says Jane Roe of the Policy Institute",
+        ("JP", TH, "open", ANALYST),
+        id="says-before-its-speaker",
+    ),
+    case(
+        "Trump warns Japan of retaliation if Tokyo sells US Treasuries",
+        ("US", TL, "threatens", GOV),
+        id="holdings-in-the-condition-are-the-counterparts",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), MECHANISMS)
+def test_stance_mechanisms(text: str, expected: set[Row]) -> None:
+    assert found(text) == expected
+
+
+def test_hitting_back_at_critics_is_no_lever() -> None:
+    assert found("Trump hits back at critics of his Greenland plan") == set()
+
+
+def test_a_plain_for_now_still_rules_out() -> None:
+    assert found("Ottawa will not retaliate for now, the trade minister says") == {
+        ("CA", TL, "rules_out", GOV)
+    }

@@ -177,3 +177,43 @@ def test_reload_builds_a_new_detector_and_a_bad_file_keeps_the_old(tmp_path: Pat
     with pytest.raises(LexiconError, match=r":\d+: "):
         detector = Detector.from_path(path)
     assert detector.detect(text), "the old detector is still in use"
+
+
+def test_every_match_holds_one_of_its_triggers() -> None:
+    """The prefilter runs a pattern only where one of its triggers occurs: over the
+    development texts, every match of every pattern with triggers holds one."""
+    import re
+
+    lexicon = load_lexicon()
+    data = Path(__file__).parents[1] / "data" / "detection"
+    texts = [
+        json.loads(line)["text"]
+        for path in sorted(data.glob("dev*.jsonl"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+    groups = (
+        (lexicon.topic_terms, r"\b(?:{})\b", re.IGNORECASE),
+        (lexicon.not_levers, "{}", re.IGNORECASE),
+        (lexicon.lever_cues, r"\b(?:{})", re.IGNORECASE),
+        (lexicon.stance_cues, r"\b(?:{})", re.IGNORECASE),
+    )
+    missing = []
+    for entries, wrap, flags in groups:
+        for entry in entries:
+            if not entry.triggers:
+                continue
+            regex = re.compile(wrap.format(entry.pattern), flags)
+            for text in texts:
+                for m in regex.finditer(text):
+                    if m.end() > m.start() and not any(
+                        t in m.group().lower() for t in entry.triggers
+                    ):
+                        missing.append((entry.pattern[:40], m.group()))
+    for cue in lexicon.speaker_cues:
+        regex = re.compile(rf"\b(?:{cue.pattern})\b", 0 if cue.case_sensitive else re.IGNORECASE)
+        for text in texts:
+            for m in regex.finditer(text):
+                if not any(t in m.group().lower() for t in cue.triggers):
+                    missing.append((cue.pattern[:40], m.group()))
+    assert not missing, missing[:10]
