@@ -120,7 +120,7 @@ _OBJECT_BEFORE = re.compile(
 _GOODS_AFTER = re.compile(
     r"\s*(?:-|'s\s+|\u2019s\s+)?(?:treasur|debt|bonds?|goods|imports?|products|exports?|"
     r"tariffs?|government\s+bonds|farm|soybeans?|assets|dollar|securities|trade\s+talks|deal|"
-    r"negotiat|counterpart|duties|levies(?!\s+(?:(?:an?|extra|additional|new|further|higher|retaliatory|"
+    r"negotiat|counterpart|duties|baseline|levy\b|levies(?!\s+(?:(?:an?|extra|additional|new|further|higher|retaliatory|"
     r"punitive|provisional)\s+)*(?:\d|duties|tariffs|taxes|levies))|market|firms?|companies|chips?|lng|"
     r"cars?|EVs?|anti-(?:dumping|subsidy)|states\b|"
     r"electric|steel|alumin|crude|pork|wine|beef|coal|buyers|shoppers|consumers|stocks|"
@@ -136,7 +136,7 @@ _HOLDER_AFTER = re.compile(
 _COUNTERPART_MEASURE_AFTER = re.compile(
     rf"\s*{_APOS}s\s+(?!(?:\w+\s+)?(?:playbook|strategy|stance|policy|position|intention|"
     r"approach|plans?|toolkit|arsenal|options|thinking)\b)"
-    r"(?:\S+\s+){1,3}?(?:tariffs?|duties|levies|curbs|sanctions)",
+    r"(?:\S+\s+){1,5}?(?:tariffs?|duties|levies|curbs|sanctions)",
     re.IGNORECASE,
 )
 # A demonym is an actor only before a word for an actor ("Chinese officials").
@@ -157,7 +157,11 @@ _COUNTERPART_BEFORE = re.compile(
     re.IGNORECASE,
 )
 # A clause that goes on without a subject ("..., but keeps the option") has the sentence's.
-_SUBJECTLESS = re.compile(r"(?:,\s*|\s)(?:but|and)\s+(?:also\s+|still\s+)?$", re.IGNORECASE)
+_SUBJECTLESS = re.compile(
+    r"(?:,\s*|\s)(?:but|and)\s+(?:also\s+|still\s+)?"
+    r"(?:(?:will|would|does|do|did|is|are|has|have|can|could)\s+)?$",
+    re.IGNORECASE,
+)
 _CLAUSE_START = re.compile(r"[,;:]|\b(?:but|while|whereas|though|although)\b", re.IGNORECASE)
 # A speaker characterizing another government's measure ("EU ..., calling Beijing's curbs").
 _CHARACTERIZES = re.compile(
@@ -341,6 +345,17 @@ _JOINED_BY_AND = re.compile(r"[\w.'\u2019 -]+?\s+and\s+(?:the\s+)?")  # "EU and 
 _TITLE_GAP = re.compile(rf"(?:{_APOS}s)?\s+(?:[\w-]+\s+){{0,2}}?")  # "Japan's finance "
 _PHRASE_GAP = re.compile(rf"(?:{_APOS}s)?\s+(?:\S+\s+){{0,2}}?")
 _LISTED = re.compile(r"\s*(?:,\s*)?(?:and|or|&|,)?\s*")  # "Canada and Mexico", "Canada, "
+
+# The government that issues the Treasuries: never a holder using them as a lever (DESIGN.md).
+_ISSUER = "US"
+# "has taken note of the plan to double US tariffs", "reacts to the decision to raise
+# duties": an act named as the content of a noun that is a preposition's object is
+# someone's plan being talked about, not the subject's own act.
+_PLAN_OBJECT = re.compile(
+    rf"\b(?:of|on|about|over|against|to|at|by)\s+(?:the|a|an|its|\S+{_APOS}s)\s+(?:\S+\s+)?"
+    r"(?:plans?|proposals?|threats?|decisions?|moves?|bids?|push|orders?)\s+to\s+$",
+    re.IGNORECASE,
+)
 
 _STANCE_RANK = {Stance.RULES_OUT: 4, Stance.ACTING: 3, Stance.THREATENS: 2, Stance.OPEN: 1}
 
@@ -642,7 +657,9 @@ class Detector:
         for cue in cues:
             if cue.rule == "threatens.warns" and _own_verb_of_other(sentence, speakers, cue):
                 continue
-            speaker_cue = _speaker_for(sentence, speakers, cue.start)
+            speaker_cue = _speaker_for(
+                sentence, [s for s in speakers if not cue.start <= s.start < cue.end], cue.start
+            )
             speaker_government = speaker_cue.government if speaker_cue else None
             characterized = False
             also: str | None = None
@@ -690,7 +707,10 @@ class Detector:
                 foreground = [
                     g for g in governments if not any(a <= g[0] < b for a, b in background)
                 ] or governments
-                if _SUBJECTLESS.search(_tail(sentence, cue.start)) and governments:
+                if governments and (
+                    cue.rule == "threatens.ultimatum"
+                    or _SUBJECTLESS.search(_tail(sentence, cue.start))
+                ):
                     government, gov_basis = foreground[0][1], "subject"
                 else:
                     also = _coordinated(sentence, governments, cue.start)
@@ -747,8 +767,8 @@ class Detector:
                 # stands only when the text says nothing else for that government.
                 is_history, leading = True, True
             for code in (government, also):
-                if code is None:
-                    continue
+                if code is None or (topic is Topic.TREASURY_HOLDINGS and code == _ISSUER):
+                    continue  # the issuer holds no Treasuries to use: not its lever
                 # "..., hours after Trump threatens levies": the clause names its own actor,
                 # whose act it reports (not history to be superseded by another's words).
                 own_subject = in_background is not None and any(
@@ -811,15 +831,17 @@ class Detector:
                 if not _CONSIDER_VERB.match(sentence, start):
                     continue  # "has not discussed the holdings": no stance
                 rule, stance = "rules_out.not_considering", Stance.RULES_OUT
+            if rule == "open.eases" and _HYPOTHETICAL_SUBJECT.search(_tail(sentence, start)):
+                continue  # "unless the EU scraps its levy": a demand on another, not its act
             if stance is Stance.RULES_OUT:
                 rule, stance, scope_end = _rejection(sentence, start, end, rule, scope_end)
                 if not rule:
                     continue
-            elif start < scope_end:
+            elif start < scope_end or (
+                stance is Stance.ACTING and ultimatum[0] < start < ultimatum[1]
+            ):
                 continue
             if stance is Stance.ACTING:
-                if ultimatum[0] < start < ultimatum[1]:
-                    continue
                 read = _act(sentence, start, end, rule)
                 if read is None:
                     continue
@@ -1003,6 +1025,7 @@ def _act(sentence: str, start: int, end: int, rule: str) -> tuple[str, Stance] |
         _HYPOTHETICAL_SUBJECT.search(before)
         or _counterpart_participle(sentence, start, end)
         or _NEGATED_ACT.search(before)
+        or _PLAN_OBJECT.search(before)
     ):
         return None
     family = rule.split(".", 1)[1]

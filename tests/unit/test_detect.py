@@ -1111,3 +1111,131 @@ def test_a_plain_for_now_still_rules_out() -> None:
     assert found("Ottawa will not retaliate for now, the trade minister says") == {
         ("CA", TL, "rules_out", GOV)
     }
+
+
+# --- stance distinctions from dev6's errors: one sentence per mechanism ------------------------
+
+MORE_MECHANISMS = [
+    case(
+        "Canberra will not slap duties on US beef, the trade minister says",
+        ("AU", TL, "rules_out", GOV),
+        id="will-not-slap",
+    ),
+    case(
+        "Raising duties on US cars would only feed inflation, Ottawa's finance minister says",
+        ("CA", TL, "rules_out", GOV),
+        id="would-only-feed-inflation",
+    ),
+    case("No tit-for-tat on steel tariffs, Seoul says", ("KR", TL, "rules_out", GOV), id="no-tft"),
+    case(
+        "Brazil has no plans 'at the moment' to retaliate against US tariffs, the minister says",
+        ("BR", TL, "rules_out", GOV),
+        id="no-plans-at-the-moment",
+    ),
+    case(
+        "Rebuffing a lawmaker's call to sell US debt, Kato says Japan manages its Treasuries "
+        "for market stability",
+        ("JP", TH, "rules_out", GOV),
+        id="a-speaker-inside-the-cue-is-its-object",
+    ),
+    case(
+        "Manila could lower its tariffs on US pork to win an exemption, the trade secretary says",
+        ("PH", TL, "open", GOV),
+        id="could-lower-its-tariffs-is-open",
+    ),
+    case(
+        "Beijing drops its anti-dumping duties on Australian barley",
+        ("CN", TL, "open", GOV),
+        id="dropping-its-duties-is-open",
+    ),
+    case(
+        "Washington calls off the levies on Danish goods",
+        ("US", TL, "open", GOV),
+        id="calling-off-levies-is-open",
+    ),
+    case(
+        "Trump threatens 200% tariffs unless the EU scraps its whiskey levy",
+        ("US", TL, "threatens", GOV),
+        id="a-demanded-easing-is-not-the-others-act",
+    ),
+    case(
+        "Seoul warns that the US steel tariffs will draw a firm response",
+        ("KR", TL, "threatens", GOV),
+        id="will-draw-a-response",
+    ),
+    case(
+        "Any counter-tariff will be added on top of the 30% rate, Trump warns",
+        ("US", TL, "threatens", GOV),
+        id="will-be-added",
+    ),
+    case(
+        "Erdogan urges Turks to boycott American phones",
+        ("TR", TL, "threatens", GOV),
+        id="urging-a-boycott",
+    ),
+    case(
+        "Beijing is 'seriously considering' curbing rare earth exports, state media say",
+        ("CN", TL, "open", MEDIA),
+        id="quoted-considering-curbs",
+    ),
+    case(
+        "Ottawa says nothing is off the table, cutting off electricity exports included",
+        ("CA", TL, "open", GOV),
+        id="cutting-off-exports-names-the-lever",
+    ),
+    case(
+        "Tokyo now requires export licences for chemicals shipped to Seoul",
+        ("JP", TL, "acting", GOV),
+        id="licences-required",
+    ),
+    case(
+        "BIS adds 12 Chinese firms to the entity list",
+        ("US", TL, "acting", GOV),
+        id="the-us-export-control-agency",
+    ),
+    case(
+        "Tokyo says it has not taken counter-tariffs off the table",
+        ("JP", TL, "open", GOV),
+        id="not-taken-off-the-table",
+    ),
+    case(
+        "Trump gives Beijing until Friday to withdraw its levy or face an extra 50% tariff",
+        ("US", TL, "threatens", GOV),
+        id="an-ultimatum-is-its-subjects",
+    ),
+    case(
+        "Sheinbaum hopes to avoid tariffs on the US but will not rule them out",
+        ("MX", TL, "open", GOV),
+        id="subjectless-clause-after-an-auxiliary",
+    ),
+    case(
+        "Albanese says hitting back at Trump's 25% steel and aluminium duties would only hurt "
+        "Australians",
+        ("AU", TL, "rules_out", GOV),
+        id="a-possessive-before-a-long-measure-is-the-counterpart",
+    ),
+    case(
+        "India is weighing counter-duties on US goods, people aware of the matter say",
+        ("IN", TL, "open", MEDIA),
+        id="people-aware-of-the-matter",
+    ),
+    case(
+        "China could sell all its US bonds in a war, a Shanghai finance professor says",
+        ("CN", TH, "open", ANALYST),
+        id="a-professor-is-an-analyst",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), MORE_MECHANISMS)
+def test_more_stance_mechanisms(text: str, expected: set[Row]) -> None:
+    assert found(text) == expected
+
+
+def test_the_issuer_holds_no_treasuries_to_use() -> None:
+    rows = found("Trump says the US has all the cards as China weighs selling Treasuries")
+    assert not any(row[0] == "US" and row[1] == TH for row in rows), rows
+
+
+def test_a_plan_named_as_an_object_is_not_the_subjects_act() -> None:
+    assert found("Ottawa has taken note of the plan to double US steel tariffs") == set()
