@@ -107,15 +107,17 @@ if ARGV[5] then
   local stride = #facts + 3
   local items = redis.call('LRANGE', KEYS[2], 0, -1)
   for i = 1, #items - stride + 1, stride do
+    -- this headline's own story (its exact key expired first): a redelivery, not a copy
+    if items[i + stride - 2] == id then return first() end
     local close = math.abs(tonumber(items[i]) - published) <= window
     local j = 1
     while close and j <= #facts and compatible(j, items[i + j]) do j = j + 1 end
     if close and j > #facts then return near(items[i + stride - 2], items[i + stride - 1]) end
   end
-  local story = {ARGV[2]}
-  for _, fact in ipairs(facts) do story[#story + 1] = fact end
-  story[#story + 1], story[#story + 2] = id, source
-  for i = #story, 1, -1 do redis.call('LPUSH', KEYS[2], story[i]) end
+  local story = {source, id}
+  for i = #facts, 1, -1 do story[#story + 1] = facts[i] end
+  story[#story + 1] = ARGV[2]
+  redis.call('LPUSH', KEYS[2], unpack(story))
   redis.call('LTRIM', KEYS[2], 0, stride * 32 - 1)
   redis.call('EXPIRE', KEYS[2], near_ttl)
   return first()
@@ -208,23 +210,31 @@ class Dedup:
 
     async def check(self, headline: Headline, detections: Sequence[Detection]) -> Verdict:
         keys, args = self._request(headline, detections)
-        return _verdict(await self._check(keys=keys, args=args))
+        try:
+            return _verdict(await self._check(keys=keys, args=args))
+        except ResponseError as exc:
+            raise _failed(exc) from exc
 
     async def check_many(
         self, items: Sequence[tuple[Headline, Sequence[Detection]]]
-    ) -> list[Verdict]:
+    ) -> list[Verdict | CheckFailed]:
         """Checks in order on one connection, which keeps the order, sent in chunks: while
         Redis runs one chunk's scripts the next chunk's claims are read, so the client's
-        work and Redis's overlap instead of adding up."""
+        work and Redis's overlap instead of adding up. The script failing for one headline
+        leaves a :class:`CheckFailed` in its place; Redis failing raises."""
         replies = await self._pipelined(items)
         if any(isinstance(reply, NoScriptError) for reply in replies):
-            # A restarted Redis: nothing ran (the script was missing for every call).
+            # A restarted Redis. Checking again is safe: a redelivered headline gets its
+            # verdict again, whichever of them ran.
             await self._redis.script_load(_CHECK)
             replies = await self._pipelined(items)
+        verdicts: list[Verdict | CheckFailed] = []
         for reply in replies:
-            if isinstance(reply, Exception):
-                raise reply
-        return [_verdict(cast(list[str], reply)) for reply in replies]
+            if isinstance(reply, ResponseError):
+                verdicts.append(_failed(reply))
+            else:
+                verdicts.append(_verdict(cast(list[str], reply)))
+        return verdicts
 
     async def _pipelined(
         self, items: Sequence[tuple[Headline, Sequence[Detection]]]
@@ -263,12 +273,26 @@ class Dedup:
         published = str(int(headline.published_at.timestamp() * 1000))
         args = [headline.id, published, headline.source, self._settings]
         if what.statements:
-            keys.append(f"sw:dup:{{{tag}}}:events")
-            args.append("\t".join(what.facts()))
+            facts = what.facts()
+            # the number of facts in the key: a list laid out by another build is not read
+            keys.append(f"sw:dup:{{{tag}}}:events:{len(facts)}")
+            args.append("\t".join(facts))
         else:
             bands = minhash.signature(headline_sentence(headline.text)).bands()
             keys.extend(f"sw:dup:{{{tag}}}:band:{band}" for band in bands)
         return keys, args
+
+
+class CheckFailed(Exception):
+    """The script failed for one headline (a bug, not an outage: Redis answered)."""
+
+
+def _failed(exc: ResponseError) -> CheckFailed:
+    """The script's own error for one headline; any other error reply (out of memory, a
+    read-only replica) is Redis failing, raised as it is."""
+    if "user_script" in str(exc) or "Error running script" in str(exc):
+        return CheckFailed(str(exc))
+    raise exc
 
 
 def _verdict(reply: list[str]) -> Verdict:

@@ -230,13 +230,14 @@ class Screen:
         """Only headlines with statements are checked: one that says nothing can neither
         alert nor corroborate an alert, so a round trip and a window of Redis memory for it
         would buy nothing. A bug that fails the check of one headline fails only that one
-        (its exception in its place): the batch is checked again one at a time."""
+        (its exception in its place): the script's own errors come back in place, and a bug
+        in the client has the batch checked again one at a time."""
         if not relevant:
             return []
         try:
             if len(relevant) == 1:
                 verdicts: list[Verdict | Exception] = [await self._dedup.check(*relevant[0])]
-            else:
+            else:  # the script failing for one headline leaves its error in its place
                 verdicts = list(await self._dedup.check_many(relevant))
         except RedisError as exc:
             self._dedup_outage.failed(exc)

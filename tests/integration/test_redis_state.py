@@ -14,7 +14,7 @@ from schemas import Alert, Headline, Speaker, Stance, Statement, Topic
 from schemas.state import OUTBOX_KEY, STATE_COMPLETE_KEY, StanceState
 from stancewire.runtime import Stack
 from streams.claims import claim
-from streams.dedup import Dedup, DedupSettings
+from streams.dedup import CheckFailed, Dedup, DedupSettings, Verdict
 from streams.detect import detect
 from streams.stance import Outcome, StanceStore
 from streams.stories import Stories
@@ -323,6 +323,38 @@ def test_a_batch_is_checked_in_order_and_survives_a_script_flush(
         before = await dedup.check_many([(h, detect(h.text)) for h in first])
         await client.script_flush()
         after = await dedup.check_many([(h, detect(h.text)) for h in later])
-        return [[v.seen.value for v in before], [v.seen.value for v in after]]
+        return [seen(before), seen(after)]
 
     assert with_redis(stack, work) == [["first", "exact", "exact"], ["exact", "first"]]
+
+
+def seen(verdicts: list[Verdict | CheckFailed]) -> list[str]:
+    return [v.seen.value if isinstance(v, Verdict) else "failed" for v in verdicts]
+
+
+def test_a_script_failing_for_one_headline_fails_only_it(stack: Stack, redis: SyncRedis) -> None:
+    """A corrupt story list under one headline's tag: its check fails in its place, the
+    others in the batch are checked."""
+    bad = news("bad", "Japan has no intention of using its Treasury holdings as leverage")
+    good = news("good", "China imposes 34% tariffs on all US goods", minutes=1)
+    what = claim(bad.text, detect(bad.text))
+    redis.rpush(f"sw:dup:{{{what.tag}}}:events:{len(what.facts())}", *["x"] * 9)
+
+    async def work(client: Redis) -> list[str]:
+        dedup = Dedup(client, DEDUP)
+        return seen(await dedup.check_many([(h, detect(h.text)) for h in (bad, good)]))
+
+    assert with_redis(stack, work) == ["failed", "first"]
+
+
+def test_a_redelivery_after_its_exact_key_expired_is_not_its_own_duplicate(
+    stack: Stack, redis: SyncRedis
+) -> None:
+    """The story list outlives a headline's exact key (other stories refresh it): read
+    again, the headline finds its own story, which makes it a redelivery, not a copy."""
+    first = news("a", "China imposes 100% tariffs on Canadian canola oil and peas")
+    other = news("b", "China imposes 84% tariffs on Canadian canola oil", minutes=1)
+    assert checked(stack, [first, other]) == [("first", "a"), ("first", "b")]
+    for key in redis.scan_iter("sw:dup:*:exact:*"):
+        redis.delete(key)
+    assert checked(stack, [first]) == [("first", "a")]
