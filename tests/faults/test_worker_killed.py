@@ -80,3 +80,28 @@ def test_redis_restarted_empty_the_state_is_rebuilt_from_the_alerts(stack: Stack
     assert_published_once_each(published(stack.bootstrap, PREFIX), scenario.expected)
     # Once at the start (an empty topic) and once after Redis came back empty.
     assert metric(port, "stancewire_state_rebuilds_total") == 2
+
+
+def test_stopped_gracefully_in_the_middle_of_batches_then_restarted(
+    stack: Stack, subscribers: Subscribers
+) -> None:
+    """SIGTERM while the worker screens a backlog in batches of 256: a batch cut short must
+    not be acknowledged as screened (its headlines are read again by the next worker)."""
+    scenario = Scenario(PREFIX).extend(2000, 30)
+    lines, expected = list(scenario.lines), list(scenario.expected)
+    sentinel, sentinel_change = scenario.change_line()
+    offsets = kafka.produce_headlines(stack.bootstrap, scenario.messages(lines))
+    batching = {**FAST_OUTBOX, "STANCEWIRE_SCREEN_BATCH_MAX": "256"}
+    port = free_port()
+    worker = stack.start_worker(metrics_port=port, name="worker-stopped", env=batching)
+    wait_until(
+        lambda: metric(port, "stancewire_headlines_total") >= 300, 120, "a batch screened", worker
+    )
+    worker.stop()
+    assert worker.process.returncode == 0, worker.log_tail()
+    survivor = stack.start_worker(name="worker-last", env=batching)
+    redis = Redis.from_url(stack.redis_url, decode_responses=True)
+    wait_drained(stack.bootstrap, offsets, redis, worker=survivor)
+
+    assert_published_once_each(published(stack.bootstrap, PREFIX), expected)
+    subscribers.assert_each_once(sentinel, sentinel_change, expected)
