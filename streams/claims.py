@@ -58,14 +58,17 @@ _GOODS = {
 }
 # Negations and denials: their count's parity is a headline's polarity.
 _DENIALS = (
-    "=not, =no, =never, =without, n't, =cannot, =rule out, =rules out, =ruled out, =ruling out, "
+    "=not, =no, =never, =without, n't, n\u2019t, =cannot, "
+    "=rule out, =rules out, =ruled out, =ruling out, "
     "=deny, =denies, =denied, =denying, =dismiss, =dismisses, =dismissed, =dismissing, "
     "=decline, =declines, =declined, =declining, =refuse, =refuses, =refused, =refusing, "
     "=reject, =rejects, =rejected, =rejecting, =push back, =pushes back, =pushed back, "
     "=pushing back"
 )
 # Idioms whose negation denies nothing: each cancels the negation inside it.
-_NOT_DENIALS = "=no choice but, =no doubt, =not only, =no later than, =no less than, =nothing but"
+_NOT_DENIALS = (
+    "=no choice but, =no doubt, =not only, =no later than, =no less than, =nothing but, =no."
+)
 # Figures in words; "one" is left out: it is more often a pronoun than a figure.
 _NUMBER_WORDS = {
     "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7", "eight": "8",
@@ -77,7 +80,10 @@ _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 # tariffs"): goods named after it are those of the measure answered, a fact of their own.
 _ANSWERING = re.compile(r"\b(?:in retaliation for|in response to|after|over)\b")
 # A day of the month is when, not how much: rewrites drop it ("from June 1").
-_MONTHS = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
+_MONTHS = (
+    r"(?:January|February|March|April|May|June|July|August|September|October|November|"
+    r"December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec)\b\.?"
+)
 _DAY = re.compile(rf"\b{_MONTHS}\s+\d{{1,2}}\b(?!\s*%)|\b\d{{1,2}}\s+{_MONTHS}\b")
 _LEVER, _GOODS_CLASS, _DENIAL, _FIGURE = range(4)
 

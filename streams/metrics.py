@@ -94,7 +94,8 @@ LEXICON_RELOADS = Counter(
 )
 PROCESSING_SECONDS = Histogram(
     "stancewire_processing_seconds",
-    "Time to screen one headline, from receipt by the agent to its alerts acknowledged",
+    "Time to screen one headline, from receipt by the agent to its alerts acknowledged "
+    "(screened in batches: its share of its batch)",
     buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
 )
 

@@ -91,3 +91,10 @@ def test_goods_of_the_measure_answered_are_a_fact_of_their_own() -> None:
     steel = of("India proposes retaliatory duties on US over steel and aluminium tariffs")
     autos = of("India proposes retaliatory duties on US over auto tariffs")
     assert steel.tag == autos.tag and steel.answered != autos.answered
+
+
+def test_typography_and_look_alikes() -> None:
+    curly, straight = of("Japan won\u2019t use its holdings"), of("Japan won't use its holdings")
+    assert curly.polarity == straight.polarity == 1
+    assert of("US yields highest in 2 decades").figures == ("2",)  # "Decades" is no month
+    assert of("China, the No. 2 economy, imposes tariffs").polarity == 0
