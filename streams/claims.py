@@ -8,14 +8,19 @@ Two reports are one story when they claim the same thing, however reworded. A
   negations and denials: "will not use" and "rules out using" agree, "declines to rule
   out" does not, "had no choice but to" denies nothing). These make the hash tag, so
   claims that differ here are never compared;
-- its **facts**, which rewrites add and drop but do not contradict: the figures stated (a
-  day of the month is not one), the governments named, the kinds of speaker, the goods a
-  measure falls on, the goods of the measure it answers ("in retaliation for US metals
-  tariffs") and the levers named (tariffs, export controls, purchases, Treasuries, lists).
-  Two facts are compatible when one side's are within the other's ("100% on canola and 25%
-  on pork" and "100% on canola"; not 34% and 84%, not "90 days" and "six months", not autos
-  and steel). A fact one side does not state contradicts nothing: "rare earths as a weapon"
-  and "rare earths as a trade war countermeasure" are one threat.
+- its **facts**, which rewrites add and drop but do not contradict: the figures stated, the
+  governments named, the kinds of speaker, the goods a measure falls on, the goods of the
+  measure it answers ("in retaliation for US metals tariffs") and the levers named (tariffs,
+  export controls, purchases, Treasuries, lists). Two facts are compatible when one side's
+  are within the other's ("100% on canola and 25% on pork" and "100% on canola"; not 34%
+  and 84%, not "90 days" and "six months", not autos and steel). A fact one side does not
+  state contradicts nothing: "rare earths as a weapon" and "rare earths as a trade war
+  countermeasure" are one threat.
+
+Figures are read as outlets write them differently (:func:`figures`): a duration in any unit
+("90 days", "three months"); a figure given as approximate ("nearly C$30 billion") matches
+an exact one that rounds to it ("C$29.8 billion"); a day of the month ("from June 1") and a
+remainder ("almonds, apples and 26 other products") are not figures of the claim.
 
 Only the headline sentence counts (wire prefixes, datelines and credits removed): a lead sentence
 adds detail that a rewrite may not carry. All the vocabulary is found in one Aho-Corasick
@@ -24,10 +29,12 @@ pass over the lowered sentence.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 
 import ahocorasick
 
@@ -50,7 +57,7 @@ _GOODS = {
     "farm": "farm, agricultur, soybean, pork, canola, =peas, beef, chicken, wheat, barley, =corn, "
     "=wine, =wines, brandy, whisk, bourbon, seafood, lobster",
     "minerals": "rare earth, rare-earth, gallium, germanium, graphite, tungsten, antimony, "
-    "mineral, magnet",
+    "mineral, magnet, critical metal",
     "chips": "=chip, =chips, semiconductor, lithograph",
     "aircraft": "aircraft, boeing, airbus, =jet, =jets",
     "pharma": "pharma, drug, medicine",
@@ -63,7 +70,8 @@ _DENIALS = (
     "=deny, =denies, =denied, =denying, =dismiss, =dismisses, =dismissed, =dismissing, "
     "=decline, =declines, =declined, =declining, =refuse, =refuses, =refused, =refusing, "
     "=reject, =rejects, =rejected, =rejecting, =push back, =pushes back, =pushed back, "
-    "=pushing back"
+    "=pushing back, =ignore, =ignores, =ignored, =ignoring, =disregard, =disregards, "
+    "=disregarded, =disregarding"
 )
 # Idioms whose negation denies nothing: each cancels the negation inside it.
 _NOT_DENIALS = (
@@ -76,6 +84,19 @@ _NUMBER_WORDS = {
     "forty": "40", "fifty": "50", "hundred": "100",
 }  # fmt: skip
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+# What may follow a figure: a unit of time (then it is a duration), or "other(s)"/"more"
+# (then it counts the rest of a list, not the measure: "almonds and 26 other products").
+_AFTER_FIGURE = re.compile(
+    r"[\s-]*(?:(?P<unit>day|week|wk|month|mth|year|yr|decade)s?\b|(?P<rest>others?|more)\b)"
+)
+_DAYS = {"day": 1, "week": 7, "wk": 7}
+_MONTHS_IN = {"month": 1, "mth": 1, "year": 12, "yr": 12, "decade": 120}
+_DAYS_A_MONTH = 30.44
+# Words that make the figure after them approximate, a currency sign between them allowed.
+_APPROXIMATELY = re.compile(
+    r"\b(?:nearly|almost|about|around|roughly|approximately|some|close to|more than|over|"
+    r"at least|up to|under|less than|just under|just over)\s+(?:[a-z]{0,3}[$\u20ac\u00a3\u00a5])?$"
+)
 # Where a headline turns to the measure it answers ("... on US pork in retaliation for metals
 # tariffs"): goods named after it are those of the measure answered, a fact of their own.
 _ANSWERING = re.compile(r"\b(?:in retaliation for|in response to|after|over)\b")
@@ -140,12 +161,75 @@ def headline_sentence(text: str) -> str:
     return _CREDIT.sub("", _SENTENCE_END.split(text, maxsplit=1)[0])
 
 
+def _plain(value: Decimal) -> str:
+    return format(value.normalize(), "f")
+
+
+def _two_digits(value: Decimal) -> Decimal:
+    """``value`` to two significant digits: what an outlet rounding it would write."""
+    if not value:
+        return value
+    return value.quantize(Decimal(1).scaleb(value.adjusted() - 1), ROUND_HALF_UP)
+
+
+def _in_units(value: Decimal, unit: str | None) -> tuple[Decimal, str]:
+    """A figure and its unit: a duration in whole months when it is close to them ("90
+    days" and "three months" are one), otherwise in days; any other figure bare."""
+    if unit is None:
+        return value, ""
+    if unit in _MONTHS_IN:
+        return value * _MONTHS_IN[unit], "mo"
+    days = value * _DAYS[unit]
+    months = float(days) / _DAYS_A_MONTH
+    if months >= 0.9 and abs(months - round(months)) < 0.1:
+        return Decimal(round(months)), "mo"
+    return days, "d"
+
+
+def figures(
+    headline: str, lowered: str, words: Iterable[tuple[int, int, str]]
+) -> tuple[frozenset[str], frozenset[str]]:
+    """The figures a headline states exactly, and all its figures rounded ("~30").
+
+    ``words`` are the figures written in words, as (start, end, digits) in ``lowered``. A
+    figure given as approximate ("nearly 30") is only in the rounded ones, so that it is
+    within the facts of an exact figure that rounds to it ("29.8").
+    """
+    found = [(m.start(), m.end(), m.group().replace(",", "")) for m in _NUMBER.finditer(lowered)]
+    if not found and not words:
+        return frozenset(), frozenset()
+    dates = [match.span() for match in _DAY.finditer(headline)] if found else []
+    exact: set[str] = set()
+    rounded: set[str] = set()
+    for start, end, written in (*found, *words):
+        if any(first <= start < last for first, last in dates):
+            continue
+        after = _AFTER_FIGURE.match(lowered, end)
+        if after and after["rest"]:
+            continue
+        stated, approximately = _forms(written, after["unit"] if after else None)
+        rounded.add(approximately)
+        if not _APPROXIMATELY.search(lowered, max(0, start - 24), start):
+            exact.add(stated)
+    return frozenset(exact), frozenset(rounded)
+
+
+@functools.lru_cache(maxsize=4096)
+def _forms(written: str, unit: str | None) -> tuple[str, str]:
+    """A figure as stated and rounded ("29.8", "~30"), in its unit; cached: wires repeat
+    their figures."""
+    value, suffix = _in_units(Decimal(written), unit)
+    return f"{_plain(value)}{suffix}", f"~{_plain(_two_digits(value))}{suffix}"
+
+
 @dataclass(frozen=True, slots=True)
 class Claim:
     statements: tuple[str, ...]
     levers: tuple[str, ...]
     polarity: int
     figures: tuple[str, ...]
+    rounded: tuple[str, ...]
+    """Every figure to two significant digits: the only form of an approximate one."""
     governments: tuple[str, ...]
     speakers: tuple[str, ...]
     goods: tuple[str, ...]
@@ -164,7 +248,7 @@ class Claim:
     def facts(self) -> list[str]:
         """The facts as the dedup script reads them: ",a,b," (and "," for none)."""
         facts = (
-            self.figures,
+            (*self.figures, *self.rounded),
             self.governments,
             self.speakers,
             self.goods,
@@ -180,28 +264,52 @@ def _whole_word(text: str, start: int, end: int) -> bool:
     )
 
 
+def _lower(text: str) -> str:
+    """``text`` lowered character by character, so positions in it are positions in ``text``
+    (``str.lower`` turns "\u0130" into two)."""
+    lowered = text.lower()
+    if len(lowered) == len(text):
+        return lowered
+    return "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+
+
+def _outermost(hits: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """Hits not inside a longer one: "critical metals" is minerals, not also metals."""
+    return [
+        hit
+        for hit in hits
+        if not any(
+            o[0] <= hit[0] and hit[1] <= o[1] and o[1] - o[0] > hit[1] - hit[0] for o in hits
+        )
+    ]
+
+
 def claim(text: str, detections: Sequence[Detection]) -> Claim:
     headline = headline_sentence(text)
-    lowered = headline.lower()
+    lowered = _lower(headline)
     levers: set[str] = set()
-    goods: set[str] = set()
-    answered: set[str] = set()
-    figures = {n.replace(",", "") for n in _NUMBER.findall(_DAY.sub(" ", headline))}
+    goods: list[tuple[int, int, str]] = []
+    words: list[tuple[int, int, str]] = []
     denials = 0
-    answering = _ANSWERING.search(lowered)
-    own_goods_end = answering.start() if answering else len(lowered)
     for end, values in _VOCABULARY.iter(lowered):
         for kind, name, length, whole in values:
-            if whole and not _whole_word(lowered, end + 1 - length, end + 1):
+            start = end + 1 - length
+            if whole and not _whole_word(lowered, start, end + 1):
                 continue
             if kind == _LEVER:
                 levers.add(name)
             elif kind == _GOODS_CLASS:
-                (goods if end < own_goods_end else answered).add(name)
+                goods.append((start, end + 1, name))
             elif kind == _DENIAL:
                 denials += -1 if name else 1
             else:
-                figures.add(name)
+                words.append((start, end + 1, name))
+    answering = _ANSWERING.search(lowered)
+    own_goods_end = answering.start() if answering else len(lowered)
+    goods = _outermost(goods)
+    own = {name for start, _, name in goods if start < own_goods_end}
+    answered = {name for start, _, name in goods if start >= own_goods_end}
+    exact, rounded = figures(headline, lowered, words)
     governments, speakers = entities(headline)
     return Claim(
         statements=tuple(
@@ -209,9 +317,10 @@ def claim(text: str, detections: Sequence[Detection]) -> Claim:
         ),
         levers=tuple(sorted(levers)),
         polarity=denials % 2,
-        figures=tuple(sorted(figures)),
+        figures=tuple(sorted(exact)),
+        rounded=tuple(sorted(rounded)),
         governments=tuple(sorted(governments)),
         speakers=tuple(sorted(speakers)),
-        goods=tuple(sorted(goods)),
+        goods=tuple(sorted(own)),
         answered=tuple(sorted(answered)),
     )

@@ -18,6 +18,6 @@ def test_the_pair_set_keeps_its_precision_and_recall() -> None:
     with Stack(with_broker=False) as stack:
         (precision, recall), (precision_at_once, _) = evaluate(load(PAIRS), stack.redis_url, out)
     assert precision >= 0.99, out.getvalue()
-    assert recall >= 0.79, out.getvalue()
+    assert recall >= 0.83, out.getvalue()
     # With every pair published at one instant only the texts tell stories apart.
     assert precision_at_once >= 0.91, out.getvalue()

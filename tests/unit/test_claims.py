@@ -20,12 +20,40 @@ def test_denials_agree_with_negations_and_a_double_denial_does_not() -> None:
 
 def test_figures_include_number_words_but_not_one() -> None:
     assert of("Ten-year yield hits 5% for the first time since 2007").figures == (
-        "10",
+        "120mo",
         "2007",
         "5",
     )
-    assert of("EU suspends countermeasures for six months").figures == ("6",)
+    assert of("EU suspends countermeasures for six months").figures == ("6mo",)
     assert of("one of the biggest moves in a decade").figures == ()
+
+
+def test_a_duration_is_one_figure_in_any_unit() -> None:
+    days, months = (
+        of("EU pauses countermeasures for 90 days"),
+        of("EU pauses them for three months"),
+    )
+    assert days.figures == months.figures == ("3mo",)
+    assert of("a 2-yr, 10-yr curve").figures == of("the 2-year, 10-year curve").figures
+    assert of("tariffs paused for 100 days").figures == ("100d",)  # not three months
+    assert of("a 12-week pause").figures == ("84d",)
+
+
+def test_an_approximate_figure_is_within_an_exact_one_that_rounds_to_it() -> None:
+    exact = of("Canada imposes 25% tariffs on C$29.8 billion of US goods")
+    nearly = of("Canada slaps tariffs on nearly C$30 billion of American goods")
+    assert nearly.figures == () and nearly.rounded == ("~30",)
+    assert exact.figures == ("25", "29.8") and exact.rounded == ("~25", "~30")
+    assert nearly.facts()[0] == ",~30," and exact.facts()[0] == ",25,29.8,~25,~30,"
+    other = of("Canada imposes tariffs on about C$155 billion of US goods")
+    assert other.rounded == ("~160",)
+    assert of("fees of US$104 and more than 100 others").rounded == ("~100",)
+
+
+def test_a_count_of_the_rest_of_a_list_is_not_a_figure_of_the_claim() -> None:
+    listed = of("India hits back with tariffs on almonds, apples and 26 other products")
+    assert listed.figures == listed.rounded == ()
+    assert of("India raises duties on 28 US products").figures == ("28",)
 
 
 def test_negations_are_whole_words() -> None:
@@ -37,6 +65,8 @@ def test_negations_are_whole_words() -> None:
 def test_goods_are_read_by_class() -> None:
     metals = of("Canada imposes 25% counter-tariffs on US steel and aluminium")
     assert metals.goods == ("metals",)
+    critical = of("China retaliates with controls on critical metals")
+    assert critical.goods == ("minerals",)  # the longer name wins: not also "metals"
     assert of("Canada imposes 25% counter-tariffs on US autos").goods == ("autos",)
     assert of("China hits US soybeans and pork with duties").goods == ("farm",)
 
@@ -47,7 +77,7 @@ def test_the_tag_holds_what_must_be_equal_and_the_facts_what_may_differ() -> Non
     assert a.statements == b.statements and a.statements
     assert a.tag == b.tag  # same statements, levers and polarity: compared by their facts
     assert a.figures == ("100", "25") and b.figures == ("100",)
-    assert a.facts()[0] == ",100,25," and b.facts()[0] == ",100,"
+    assert a.facts()[0] == ",100,25,~100,~25," and b.facts()[0] == ",100,~100,"
     flipped = of("China will not impose tariffs on Canadian canola oil and peas")
     assert flipped.tag != a.tag
 
@@ -56,12 +86,12 @@ def test_a_headline_without_statements_keeps_its_facts_in_the_tag() -> None:
     ten = of("10-year Treasury yield rises to 4.5%")
     thirty = of("30-year Treasury yield rises to 4.5%")
     assert not ten.statements and ten.tag != thirty.tag
-    assert ten.facts() == [",10,4.5,", ",", ",", ",", ",", ",treasuries,"]
+    assert ten.facts() == [",120mo,4.5,~120mo,~4.5,", ",", ",", ",", ",", ",treasuries,"]
 
 
 def test_a_day_of_the_month_is_not_a_figure() -> None:
     dated = of("China hits back with tariffs on $60 billion of US goods starting June 1")
-    assert dated.figures == ("60",)
+    assert dated.figures == ("60",) and dated.rounded == ("~60",)
     assert of("Canada drops counter-tariffs as of Sept. 1, keeps 25% on steel").figures == ("25",)
     assert of("US raises tariffs on steel to 50% on June 4").figures == ("50",)
 
@@ -76,6 +106,8 @@ def test_idioms_whose_negation_denies_nothing() -> None:
     forced = of("China says it had no choice but to strike back with tariffs")
     assert forced.polarity == 0
     assert of("China pushes back on report it may halt Treasury buying").polarity == 1
+    ignores = of("Beijing vows to disregard any further US tariff increases")
+    assert ignores.polarity == of("China says it will no longer respond to US hikes").polarity
 
 
 def test_levers_are_facts_not_part_of_the_tag() -> None:
@@ -96,5 +128,5 @@ def test_goods_of_the_measure_answered_are_a_fact_of_their_own() -> None:
 def test_typography_and_look_alikes() -> None:
     curly, straight = of("Japan won\u2019t use its holdings"), of("Japan won't use its holdings")
     assert curly.polarity == straight.polarity == 1
-    assert of("US yields highest in 2 decades").figures == ("2",)  # "Decades" is no month
+    assert of("US yields highest in 2 decades").figures == ("240mo",)  # "Decades": no month
     assert of("China, the No. 2 economy, imposes tariffs").polarity == 0
