@@ -60,6 +60,11 @@ def said(text: str) -> set[tuple[str, str, str, str]]:
     return {(d.government, d.topic, d.stance, d.speaker) for d in detect(text)}
 
 
+def _checked(pair: Pair) -> bool:
+    """Whether the worker checks the pair: a headline that says nothing is not checked."""
+    return bool(said(pair.a["text"]) or said(pair.b["text"]))
+
+
 def agree(pair: Pair) -> bool:
     """Whether the detector finds the same statements in both texts: only then may a pair be
     suppressed at all (a duplicate never hides a statement)."""
@@ -100,6 +105,14 @@ def report(pairs: list[Pair], predicted: list[bool], out: TextIO) -> tuple[float
     fp = sum(1 for p, guess in zip(pairs, predicted, strict=True) if not p.duplicate and guess)
     print(f"{len(pairs)} pairs: precision {precision:.3f}, recall {recall:.3f}", file=out)
     print(f"  suppressed {tp + fp}: {tp} duplicates, {fp} wrongly (different statements)", file=out)
+    seen = [(p, guess) for p, guess in zip(pairs, predicted, strict=True) if _checked(p)]
+    seen_precision, seen_recall = scores([p for p, _ in seen], [guess for _, guess in seen])
+    print(
+        f"  on the {len(seen)} pairs the worker checks (a statement on either side; "
+        f"{sum(p.duplicate for p, _ in seen)} duplicates): precision {seen_precision:.3f}, "
+        f"recall {seen_recall:.3f}",
+        file=out,
+    )
     eligible = [
         (guess, said(p.a["text"]))
         for p, guess in zip(pairs, predicted, strict=True)
