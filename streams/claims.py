@@ -84,10 +84,11 @@ _NUMBER_WORDS = {
     "forty": "40", "fifty": "50", "hundred": "100",
 }  # fmt: skip
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-# What may follow a figure: a unit of time (then it is a duration), or "other(s)"/"more"
-# (then it counts the rest of a list, not the measure: "almonds and 26 other products").
+# What may follow a figure: a unit of time (then it is a duration), or "other(s)" (then it
+# counts the rest of a list, not the measure: "almonds and 26 other products"; "26 more
+# firms" is the measure's own figure).
 _AFTER_FIGURE = re.compile(
-    r"[\s-]*(?:(?P<unit>day|week|wk|month|mth|year|yr|decade)s?\b|(?P<rest>others?|more)\b)"
+    r"[\s-]*(?:(?P<unit>day|week|wk|month|mth|year|yr|decade)s?\b|(?P<rest>others?)\b)"
 )
 _DAYS = {"day": 1, "week": 7, "wk": 7}
 _MONTHS_IN = {"month": 1, "mth": 1, "year": 12, "yr": 12, "decade": 120}

@@ -54,6 +54,7 @@ def test_a_count_of_the_rest_of_a_list_is_not_a_figure_of_the_claim() -> None:
     listed = of("India hits back with tariffs on almonds, apples and 26 other products")
     assert listed.figures == listed.rounded == ()
     assert of("India raises duties on 28 US products").figures == ("28",)
+    assert of("US adds 26 more Chinese firms to its entity list").figures == ("26",)
 
 
 def test_negations_are_whole_words() -> None:
