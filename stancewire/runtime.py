@@ -100,6 +100,10 @@ def spawn(
     env: dict[str, str] | None = None,
 ) -> Child:
     log_path = log_dir / f"{name}.log"
+    # Faust makes a data directory even for in-memory tables: beside the logs, not in the
+    # caller's working directory (unless the environment says where).
+    datadir = {"FAUST_DATADIR": str(log_dir / "{conf.name}-data")}
+    env = {**datadir, **(os.environ if env is None else env)}
     with log_path.open("wb") as log:
         process = subprocess.Popen(  # noqa: S603 (argv of our own binaries, no shell)
             list(argv),
