@@ -67,6 +67,7 @@ from pathlib import Path
 import ahocorasick
 
 from schemas import Speaker, Stance, Topic
+from streams.guard import compile_guarded
 from streams.lexicon import Lexicon, load_lexicon
 
 __all__ = ["Detection", "Detector", "default_detector", "detect", "entities", "sentences"]
@@ -433,21 +434,22 @@ class Detector:
     def __init__(self, lexicon: Lexicon) -> None:
         self.lexicon = lexicon
         flags = re.IGNORECASE
+        # (guarded: a sentence's positions where no match can begin fail on one class test)
         self._topics = [
-            _Compiled(i, re.compile(rf"\b(?:{t.pattern})\b", flags))
+            _Compiled(i, compile_guarded(rf"\b(?:{t.pattern})\b", flags))
             for i, t in enumerate(lexicon.topic_terms)
         ]
-        self._not_levers = [re.compile(n.pattern, flags) for n in lexicon.not_levers]
+        self._not_levers = [compile_guarded(n.pattern, flags) for n in lexicon.not_levers]
         self._levers = [
-            _Compiled(i, re.compile(rf"\b(?:{c.pattern})", flags))
+            _Compiled(i, compile_guarded(rf"\b(?:{c.pattern})", flags))
             for i, c in enumerate(lexicon.lever_cues)
         ]
         self._stances = [
-            _Compiled(i, re.compile(rf"\b(?:{c.pattern})", flags))
+            _Compiled(i, compile_guarded(rf"\b(?:{c.pattern})", flags))
             for i, c in enumerate(lexicon.stance_cues)
         ]
         self._speakers = [
-            _Compiled(i, re.compile(rf"\b(?:{c.pattern})\b", 0 if c.case_sensitive else flags))
+            _Compiled(i, compile_guarded(rf"\b(?:{c.pattern})\b", 0 if c.case_sensitive else flags))
             for i, c in enumerate(lexicon.speaker_cues)
         ]
         self._aliases: list[_Alias] = []

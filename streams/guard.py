@@ -1,0 +1,117 @@
+"""Regexes that give up at once where no match can start: a first-character guard.
+
+Python's regex engine searches by trying its pattern at every position of the text. For a
+pattern that begins with a literal or a case-sensitive character class it first skips to
+where that can occur, but a case-insensitive pattern, or one that begins with ``\\b`` (every
+pattern of the lexicon), gets no such shortcut: a long alternation of cues is tried, branch
+by branch, at each of a sentence's positions. :func:`compile_guarded` puts a lookahead on
+the characters a match can begin with in front of the pattern, so most positions fail on one
+class test. The lookahead consumes nothing and names no group: where the pattern can match,
+the guard holds, so every match (span, groups, order) is the unguarded pattern's.
+
+The characters a pattern can begin with are read from its parse (``re._parser``, the tree
+``re.compile`` itself builds). Where they cannot be named (a match may be empty or begin with
+any character, a negated class, a back-reference, a group turning a flag on) the pattern is
+compiled as it is.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from typing import Any
+
+# The parser's tree has no public API (nor stubs): typed as Any, read in this module only.
+_parser: Any = importlib.import_module("re._parser")
+_c: Any = importlib.import_module("re._constants")
+
+_CATEGORY_CLASSES = {
+    _c.CATEGORY_DIGIT: r"\d",
+    _c.CATEGORY_NOT_DIGIT: r"\D",
+    _c.CATEGORY_SPACE: r"\s",
+    _c.CATEGORY_NOT_SPACE: r"\S",
+    _c.CATEGORY_WORD: r"\w",
+    _c.CATEGORY_NOT_WORD: r"\W",
+}
+_REPEATS = (_c.MAX_REPEAT, _c.MIN_REPEAT, _c.POSSESSIVE_REPEAT)
+_ZERO_WIDTH = (_c.AT, _c.ASSERT, _c.ASSERT_NOT)
+
+
+class _Unguarded(Exception):
+    """The first character of a match cannot be named as a class."""
+
+
+class _First:
+    """What can begin a match, as the items of a character class (read with the pattern's
+    flags); ``empty`` while the items read so far can all match the empty string."""
+
+    def __init__(self) -> None:
+        self.chars: set[str] = set()
+        self.empty = True
+
+    def read(self, items: Any) -> _First:
+        """Add what can begin ``items`` (a sequence of parsed ops) to what is known."""
+        for op, av in items:
+            self._read_op(op, av)
+            if not self.empty:
+                break
+        return self
+
+    def _read_op(self, op: Any, av: Any) -> None:
+        if op is _c.LITERAL:
+            self.chars.add(re.escape(chr(av)))
+            self.empty = False
+        elif op is _c.IN:
+            for item, value in av:
+                if item is _c.LITERAL:
+                    self.chars.add(re.escape(chr(value)))
+                elif item is _c.RANGE:
+                    self.chars.add(f"{re.escape(chr(value[0]))}-{re.escape(chr(value[1]))}")
+                elif item is _c.CATEGORY and value in _CATEGORY_CLASSES:
+                    # (beside letters, read case-insensitively, a category tests the
+                    # lower-cased character: in it exactly when the character is, for
+                    # every code point)
+                    self.chars.add(_CATEGORY_CLASSES[value])
+                else:  # a negated class, or a category the guard does not spell
+                    raise _Unguarded
+            self.empty = False
+        elif op in _ZERO_WIDTH:
+            pass  # consumes nothing: the next op begins the match
+        elif op is _c.SUBPATTERN:
+            _, add_flags, _, sub = av
+            if add_flags:  # "(?i:...)" in a case-sensitive pattern matches more than it spells
+                raise _Unguarded
+            self._read_alternatives([sub])
+        elif op is _c.ATOMIC_GROUP:
+            self._read_alternatives([av])
+        elif op is _c.BRANCH:
+            self._read_alternatives(av[1])
+        elif op in _REPEATS:
+            low, _, sub = av
+            self._read_alternatives([sub])
+            self.empty = self.empty or low == 0
+        else:  # any character, a back-reference, a conditional group
+            raise _Unguarded
+
+    def _read_alternatives(self, alternatives: Any) -> None:
+        """Read alternatives begun at one position: each adds its characters, and together
+        they match empty if any does."""
+        empty = False
+        for sub in alternatives:
+            branch = _First().read(sub)
+            self.chars |= branch.chars
+            empty = empty or branch.empty
+        self.empty = empty
+
+
+def compile_guarded(pattern: str, flags: int = 0) -> re.Pattern[str]:
+    """``re.compile(pattern, flags)``, behind a lookahead on the characters a match can
+    begin with when they can be named (see the module doc). ``pattern`` must not set global
+    inline flags (``(?i)``): it is wrapped in a group."""
+    try:
+        first = _First().read(_parser.parse(pattern, flags))
+    except _Unguarded:
+        return re.compile(pattern, flags)
+    if first.empty:
+        return re.compile(pattern, flags)
+    return re.compile(f"(?=[{''.join(sorted(first.chars))}])(?:{pattern})", flags)
