@@ -110,7 +110,7 @@ _DATELINE = re.compile(
 
 # A counterpart named after a preposition is the object ("tariffs on Canada", "talks with
 # Washington", "in response to Beijing's curbs"), not who speaks or acts.
-_OBJECT_BEFORE = re.compile(
+_OBJECT_BEFORE = compile_guarded(
     r"(?:\bwith|\bagainst|\bon|\bto|\bfrom|\btoward|\btowards|\bat|\binto|\bof|\bversus|\bvs\.?|"
     r"\banswering|\bmatch(?:es|ing)|\banswers|\bnotif(?:y|ies|ied)|\binform(?:s|ed)?|\burg(?:es|ed)|\basks?|"
     r"\basked|\bover|\bin\s+response\s+to|\bby|\btells|\btold|\bhit|\bhits|\bfor)"
@@ -150,7 +150,7 @@ _DEMONYM_ACTOR_AFTER = re.compile(
     r"power\s+plants|steel\s+mills|airlines)\b",
     re.IGNORECASE,
 )
-_COUNTERPART_BEFORE = re.compile(
+_COUNTERPART_BEFORE = compile_guarded(
     rf"(?:\bU\.?S\.?|\bUS|\bAmerican|\bTrump{_APOS}s|\bWashington{_APOS}s)"
     rf"(?:[-\s]+\S+){{0,3}}?[-\s]+$"
     r"|\b(?:in\s+(?:response|retaliation)\s+(?:to|for)|against|answering)\s+(?:the\s+)?"
@@ -158,35 +158,35 @@ _COUNTERPART_BEFORE = re.compile(
     re.IGNORECASE,
 )
 # A clause that goes on without a subject ("..., but keeps the option") has the sentence's.
-_SUBJECTLESS = re.compile(
+_SUBJECTLESS = compile_guarded(
     r"(?:,\s*|\s)(?:but|and)\s+(?:also\s+|still\s+)?"
     r"(?:(?:will|would|does|do|did|is|are|has|have|can|could)\s+)?$",
     re.IGNORECASE,
 )
-_CLAUSE_START = re.compile(r"[,;:]|\b(?:but|while|whereas|though|although)\b", re.IGNORECASE)
+_CLAUSE_START = compile_guarded(r"[,;:]|\b(?:but|while|whereas|though|although)\b", re.IGNORECASE)
 # A speaker characterizing another government's measure ("EU ..., calling Beijing's curbs").
-_CHARACTERIZES = re.compile(
+_CHARACTERIZES = compile_guarded(
     r"\b(?:call(?:s|ed|ing)?|says?|said|accus\w+|condemn\w+|brand\w*)\b", re.IGNORECASE
 )
 _RESPONSE_WORD = re.compile(r"retaliat\w*|counter-?\s?measures?", re.IGNORECASE)
-_MODAL_THREAT = re.compile(
+_MODAL_THREAT = compile_guarded(
     rf"(?:\b(?:will|would|shall|to|plans?\s+to|set\s+to|ready\s+to|prepared\s+to|"
     r"threatens?\s+to|vows?\s+to|could\s+soon)"
     rf"|{_APOS}ll)\s+(?:\w+\s+){{0,1}}(?:\w+\s+(?:or|and)\s+)?$",
     re.IGNORECASE,
 )
-_AS_A_CARD = re.compile(
+_AS_A_CARD = compile_guarded(
     r"\bas\s+(?:an?|its|one)\s+(?:\w+\s+){0,2}?(?:card|chip|tool|lever)\b", re.IGNORECASE
 )
 # (Each a whole word: "American products kick in" holds no "can".) A recommendation or an
 # urging ("officials urge a halt in buying") proposes the act: an option.
-_MODAL_OPEN = re.compile(
+_MODAL_OPEN = compile_guarded(
     r"\b(?:could|(?-i:may)|might|can|consider\w*|weigh\w*|whether|option\s+of|recommend\w*|"
     r"urg(?:e|es|ed|ing))\s+"
     r"(?:\w+\s+){0,1}(?:\w+\s+(?:or|and)\s+)?$",
     re.IGNORECASE,
 )
-_HYPOTHETICAL_SUBJECT = re.compile(
+_HYPOTHETICAL_SUBJECT = compile_guarded(
     r"\b(?:if|unless|until|whether|which|who|should)\s+(?:[^\s,;]+\s+){0,3}?$",
     re.IGNORECASE,
 )
@@ -200,7 +200,7 @@ _IMMEDIATE = re.compile(
 )
 # A participle naming the counterpart's measure after a preposition ("against doubled US
 # steel tariffs", "over raised duties") is not the speaker's action.
-_PARTICIPLE_OBJECT = re.compile(r"\b(?:against|on|over|at|from|of|to)\s+$", re.IGNORECASE)
+_PARTICIPLE_OBJECT = compile_guarded(r"\b(?:against|on|over|at|from|of|to)\s+$", re.IGNORECASE)
 # "Don't retaliate", X warns: advice to others; "Don't expect Beijing to sell" is a forecast.
 _IMPERATIVE = re.compile(rf"do\s*(?:not|n{_APOS}t)\b(?!\s+expect)", re.IGNORECASE)
 # A rejection that only puts the act off ("will not retaliate immediately", "has not yet")
@@ -221,14 +221,14 @@ _NO_FURTHER = re.compile(
     r"(?:\S+\s+){0,3}?(?:hikes?|increases?)\b",
     re.IGNORECASE,
 )
-_NO_LONGER = re.compile(r"\bno\s+longer\b|\bany\s*more\b|\bfurther\b", re.IGNORECASE)
+_NO_LONGER = compile_guarded(r"\bno\s+longer\b|\bany\s*more\b|\bfurther\b", re.IGNORECASE)
 # An act under a negation in its clause ("will not rush to retaliate") is not asserted.
-_NEGATED_ACT = re.compile(
+_NEGATED_ACT = compile_guarded(
     rf"\b(?:not|never|n{_APOS}t|no\s+longer)\s+(?:\w+\s+){{0,2}}(?:to\s+)?$", re.IGNORECASE
 )
 # "has not discussed", "did not consider": a negated deliberation. Considering, weighing or
 # mulling denied is a rejection ("not considering"); a discussion denied is no stance.
-_NEGATED_DELIBERATION = re.compile(
+_NEGATED_DELIBERATION = compile_guarded(
     rf"\b(?:not|never|n{_APOS}t)\s+(?:yet\s+|even\s+|been\s+)?$", re.IGNORECASE
 )
 _CONSIDER_VERB = re.compile(r"consider|weigh|mull", re.IGNORECASE)
@@ -270,7 +270,7 @@ _OBJECT_RULES = frozenset(
         "threatens.no_delay",
     }
 )
-_LEVER_WORD = re.compile(
+_LEVER_WORD = compile_guarded(
     r"\b(?:us(?:e|es|ing)|sell\w*|sale|dump\w*|offload\w*|wield\w*|deploy\w*|leverag\w*|"
     r"weapon\w*|retaliat\w*|impos\w*|(?:hit|strike|fire|fight)\w*\s+back|levy|reciprocat\w*|"
     r"counter\w*|answer\w*|match\w*|mirror\w*|cards?|chips?|tools?|lever|tit-for-tat)\b",
@@ -282,7 +282,7 @@ _ANSWERS = re.compile(
 )
 _WORD = re.compile(r"\w")
 _CLAUSE_END = re.compile(r"[,;:]|\s(?:but|while|whereas|though|although)\b|$", re.IGNORECASE)
-_CONTRAST = re.compile(
+_CONTRAST = compile_guarded(
     r"\b(?:rather\s+than|instead\s+of)\b[^,;]*"
     # a question put to the speaker ("Asked whether Beijing might sell, ...") is not a claim
     r"|\b(?:asked|pressed|questioned)\s+(?:\w+\s+)?(?:whether|if|about)\b[^,;:]*",
@@ -294,7 +294,7 @@ _MEDIA_PIECE = re.compile(
     re.IGNORECASE,
 )
 _OWN_VERB_GAP = re.compile(r"(?:\s+\S+){0,2}?\s+$")
-_BACKGROUND = re.compile(
+_BACKGROUND = compile_guarded(
     r"(?:^|[,;:]\s*|\b)(?:after|following|despite|although|though|earlier|previously|"
     r"having|who\s+last|last\s+(?:week|month|year)|(?:who|which)\s+(?:had|once|earlier|previously))"
     r"\b[^,;]*",
@@ -305,7 +305,7 @@ _BACKGROUND_WORDS = (
     *("last", "who", "which"),
 )
 _CONTRAST_WORDS = ("rather", "instead", "asked", "pressed", "questioned")
-_SENTENCE_SPLIT = re.compile(
+_SENTENCE_SPLIT = compile_guarded(
     r"(?<=[.!?])(?<!\b[A-Z]\.)(?<!\b(?:No|Mr|Ms|Dr|St|vs)\.)"
     r"(?<!\b(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Oct|Nov|Dec|Gov|Sen|Rep)\.)(?<!\bSept\.)"
     r"\s+(?=[A-Z\"'\u2018])|\s+[-\u2013\u2014]\s+(?=[A-Z])|(?<=\w):\s+(?=[A-Z\"'\u2018])|\s*;\s+|\n+"
@@ -319,7 +319,7 @@ _REPORTING_AFTER = re.compile(
     r"posts?|debat\w*|discuss\w*)\b",
     re.IGNORECASE,
 )
-_ACCORDING_TO = re.compile(r"(?:according\s+to|citing)\s+(?:\w+\s+){0,2}$", re.IGNORECASE)
+_ACCORDING_TO = compile_guarded(r"(?:according\s+to|citing)\s+(?:\w+\s+){0,2}$", re.IGNORECASE)
 _POSSESSIVE = re.compile(rf"{_APOS}s\b")
 # A measure whose owner must be named for a "takes effect" cue: "Canada's counter-tariffs".
 _OWNED_RULES = frozenset({"acting.takes_effect", "acting.in_force", "acting.remains"})
@@ -328,7 +328,7 @@ _KEEPS_RULES = frozenset({"acting.keeps", "acting.remains"})
 # A government telling its buyers to stop ("tells airlines to take no further deliveries",
 # "orders state firms to halt purchases") halts them: the order is the act.
 _HALT_RULES = frozenset({"acting.halts", "acting.takes_no"})
-_DIRECTIVE = re.compile(
+_DIRECTIVE = compile_guarded(
     r"\b(?:tells?|told|orders?|ordered|instructs?|instructed|directs?|directed)\s+"
     r"(?:[^\s,;]+\s+){1,4}?to\s+$",
     re.IGNORECASE,
@@ -352,7 +352,7 @@ _ISSUER = "US"
 # "has taken note of the plan to double US tariffs", "reacts to the decision to raise
 # duties": an act named as the content of a noun that is a preposition's object is
 # someone's plan being talked about, not the subject's own act.
-_PLAN_OBJECT = re.compile(
+_PLAN_OBJECT = compile_guarded(
     rf"\b(?:of|on|about|over|against|to|at|by)\s+(?:the|a|an|its|\S+{_APOS}s)\s+(?:\S+\s+)?"
     r"(?:plans?|proposals?|threats?|decisions?|moves?|bids?|push|orders?)\s+to\s+$",
     re.IGNORECASE,
@@ -958,7 +958,7 @@ class Detector:
 
 # "warns of big retaliation if it unloads US bonds": the holdings named in the condition are
 # the counterpart's act that would be answered, not the response's lever.
-_CONDITION_WORD = re.compile(r"\b(?:if|unless|should)\b", re.IGNORECASE)
+_CONDITION_WORD = compile_guarded(r"\b(?:if|unless|should)\b", re.IGNORECASE)
 
 
 def _topic_terms(
@@ -1121,7 +1121,7 @@ def _reports(sentence: str, start: int, end: int) -> bool:
 
 
 # "..., says Hayley Channer of the US Studies Centre": a reporting verb put before its speaker.
-_SAYS_BEFORE = re.compile(
+_SAYS_BEFORE = compile_guarded(
     r"[,;]\s*(?:says|said|writes|wrote|argues|argued|notes|noted|adds|added|warns|warned)\s+"
     r"(?:[\w.'\u2019-]+\s+){0,6}?$",
     re.IGNORECASE,
@@ -1299,7 +1299,7 @@ def _tail(sentence: str, position: int, width: int = 48) -> str:
     return sentence[max(0, position - width) : position]
 
 
-_MAY_SPLIT = re.compile(r"[.!?;:\n\u2013\u2014]|\s-\s")
+_MAY_SPLIT = compile_guarded(r"[.!?;:\n\u2013\u2014]|\s-\s")
 
 
 def _sentence_spans(text: str) -> list[tuple[int, int]]:
