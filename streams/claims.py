@@ -9,18 +9,19 @@ Two reports are one story when they claim the same thing, however reworded. A
   out" does not, "had no choice but to" denies nothing). These make the hash tag, so
   claims that differ here are never compared;
 - its **facts**, which rewrites add and drop but do not contradict: the figures stated, the
-  governments named, the kinds of speaker, the goods a measure falls on, the goods of the
-  measure it answers ("in retaliation for US metals tariffs") and the levers named (tariffs,
-  export controls, purchases, Treasuries, lists). Two facts are compatible when one side's
-  are within the other's ("100% on canola and 25% on pork" and "100% on canola"; not 34%
-  and 84%, not "90 days" and "six months", not autos and steel). A fact one side does not
-  state contradicts nothing: "rare earths as a weapon" and "rare earths as a trade war
-  countermeasure" are one threat.
+  days named ("from June 1"), the governments named, the kinds of speaker (an attribution
+  to nobody the detector knows is a speaker of another kind), the goods a measure falls
+  on, the goods of the measure it answers ("in retaliation for US metals tariffs") and the
+  levers named (tariffs, export controls, purchases, Treasuries, lists). Two facts are
+  compatible when one side's are within the other's ("100% on canola and 25% on pork" and
+  "100% on canola"; not 34% and 84%, not "90 days" and "six months", not autos and steel).
+  A fact one side does not state contradicts nothing: "rare earths as a weapon" and "rare
+  earths as a trade war countermeasure" are one threat.
 
 Figures are read as outlets write them differently (:func:`figures`): a duration in any unit
 ("90 days", "three months"); a figure given as approximate ("nearly C$30 billion") matches
-an exact one that rounds to it ("C$29.8 billion"); a day of the month ("from June 1") and a
-remainder ("almonds, apples and 26 other products") are not figures of the claim.
+an exact one that rounds to it ("C$29.8 billion"); a day of the month (a fact of its own)
+and a remainder ("almonds, apples and 26 other products") are not figures of the claim.
 
 Only the headline sentence counts (wire prefixes, datelines and credits removed): a lead sentence
 adds detail that a rewrite may not carry. All the vocabulary is found in one Aho-Corasick
@@ -29,6 +30,7 @@ pass over the lowered sentence.
 
 from __future__ import annotations
 
+import calendar
 import functools
 import hashlib
 import re
@@ -38,6 +40,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import ahocorasick
 
+from schemas import Speaker
 from streams.detect import Detection, entities, story_start
 
 _LEVERS = {
@@ -84,6 +87,7 @@ _NUMBER_WORDS = {
     "forty": "40", "fifty": "50", "hundred": "100",
 }  # fmt: skip
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_DIGIT = re.compile(r"\d")
 # What may follow a figure: a unit of time (then it is a duration), or "other(s)" (then it
 # counts the rest of a list, not the measure: "almonds and 26 other products"; "26 more
 # firms" is the measure's own figure).
@@ -95,19 +99,26 @@ _MONTHS_IN = {"month": 1, "mth": 1, "year": 12, "yr": 12, "decade": 120}
 _DAYS_A_MONTH = 30.44
 # Words that make the figure after them approximate, a currency sign between them allowed.
 _APPROXIMATELY = re.compile(
-    r"\b(?:nearly|almost|about|around|roughly|approximately|some|close to|more than|over|"
-    r"at least|up to|under|less than|just under|just over)\s+(?:[a-z]{0,3}[$\u20ac\u00a3\u00a5])?$"
+    r"\b(?:nearly|almost|about|around|roughly|approximately|some|close to|more than|"
+    r"at least|up to|less than|just under|just over)\s+(?:[a-z]{0,3}[$\u20ac\u00a3\u00a5])?$"
 )
 # Where a headline turns to the measure it answers ("... on US pork in retaliation for metals
 # tariffs"): goods named after it are those of the measure answered, a fact of their own.
 _ANSWERING = re.compile(r"\b(?:in retaliation for|in response to|after|over)\b")
 # A day of the month is when, not how much: rewrites drop it ("from June 1").
 _MONTHS = (
-    r"(?:January|February|March|April|May|June|July|August|September|October|November|"
+    r"(?P<{}>January|February|March|April|May|June|July|August|September|October|November|"
     r"December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec)\b\.?"
 )
-_DAY = re.compile(rf"\b{_MONTHS}\s+\d{{1,2}}\b(?!\s*%)|\b\d{{1,2}}\s+{_MONTHS}\b")
+_DAY = re.compile(
+    rf"\b{_MONTHS.format('month')}\s+(?P<day>\d{{1,2}})\b(?!\s*%)"
+    rf"|\b(?P<day_first>\d{{1,2}})\s+{_MONTHS.format('month_after')}"
+)
+_MONTH_NUMBER = {name[:3].lower(): n for n, name in enumerate(calendar.month_name) if name}
 _LEVER, _GOODS_CLASS, _DENIAL, _FIGURE = range(4)
+# A headline's attribution ("..., trade committee chair Lange says"): when the detector
+# knows no speaker in it, the speaker is of another kind, not none.
+_ATTRIBUTION = re.compile(r",\s+[^,]{1,60}\b(?:says|said|tells|told|reports|reported)\s*$")
 
 
 def _terms(spec: str) -> list[tuple[str, bool]]:
@@ -187,23 +198,34 @@ def _in_units(value: Decimal, unit: str | None) -> tuple[Decimal, str]:
     return days, "d"
 
 
+def dates(headline: str) -> list[tuple[tuple[int, int], str]]:
+    """The days of the month a headline names ("from June 1", "1 June"), with their spans, as
+    "06-01": when, not how much, so not figures, but a fact of their own (a measure delayed
+    to November 2 is not one delayed to December 17)."""
+    found = []
+    for match in _DAY.finditer(headline):
+        month = _MONTH_NUMBER[(match["month"] or match["month_after"])[:3].lower()]
+        found.append((match.span(), f"{month:02d}-{int(match['day'] or match['day_first']):02d}"))
+    return found
+
+
 def figures(
-    headline: str, lowered: str, words: Iterable[tuple[int, int, str]]
+    lowered: str, words: Iterable[tuple[int, int, str]], days: Sequence[tuple[int, int]]
 ) -> tuple[frozenset[str], frozenset[str]]:
     """The figures a headline states exactly, and all its figures rounded ("~30").
 
-    ``words`` are the figures written in words, as (start, end, digits) in ``lowered``. A
-    figure given as approximate ("nearly 30") is only in the rounded ones, so that it is
+    ``words`` are the figures written in words, as (start, end, digits) in ``lowered``;
+    ``days`` the spans of days of the month, whose digits are no figures. A figure given as
+    approximate ("nearly 30") is only in the rounded ones, so that it is
     within the facts of an exact figure that rounds to it ("29.8").
     """
     found = [(m.start(), m.end(), m.group().replace(",", "")) for m in _NUMBER.finditer(lowered)]
     if not found and not words:
         return frozenset(), frozenset()
-    dates = [match.span() for match in _DAY.finditer(headline)] if found else []
     exact: set[str] = set()
     rounded: set[str] = set()
     for start, end, written in (*found, *words):
-        if any(first <= start < last for first, last in dates):
+        if any(first <= start < last for first, last in days):
             continue
         after = _AFTER_FIGURE.match(lowered, end)
         if after and after["rest"]:
@@ -231,6 +253,7 @@ class Claim:
     figures: tuple[str, ...]
     rounded: tuple[str, ...]
     """Every figure to two significant digits: the only form of an approximate one."""
+    dates: tuple[str, ...]
     governments: tuple[str, ...]
     speakers: tuple[str, ...]
     goods: tuple[str, ...]
@@ -239,17 +262,16 @@ class Claim:
 
     @property
     def tag(self) -> str:
-        """The hash tag of the headline's keys. Without statements the facts are in it too:
-        words alike are all MinHash can compare, so names and figures must be equal."""
+        """The hash tag of the headline's keys: what must be equal for two reports to be
+        compared at all."""
         parts = [*self.statements, "#", str(self.polarity)]
-        if not self.statements:
-            parts += ["#", *self.facts()]
         return hashlib.blake2b("|".join(parts).encode(), digest_size=8).hexdigest()
 
     def facts(self) -> list[str]:
         """The facts as the dedup script reads them: ",a,b," (and "," for none)."""
         facts = (
             (*self.figures, *self.rounded),
+            self.dates,
             self.governments,
             self.speakers,
             self.goods,
@@ -310,8 +332,11 @@ def claim(text: str, detections: Sequence[Detection]) -> Claim:
     goods = _outermost(goods)
     own = {name for start, _, name in goods if start < own_goods_end}
     answered = {name for start, _, name in goods if start >= own_goods_end}
-    exact, rounded = figures(headline, lowered, words)
+    days = dates(headline) if _DIGIT.search(headline) else []
+    exact, rounded = figures(lowered, words, [span for span, _ in days])
     governments, speakers = entities(headline)
+    if not speakers and _ATTRIBUTION.search(lowered):
+        speakers = frozenset({Speaker.OTHER})
     return Claim(
         statements=tuple(
             sorted({f"{d.government}:{d.topic}:{d.stance}:{d.speaker}" for d in detections})
@@ -320,6 +345,7 @@ def claim(text: str, detections: Sequence[Detection]) -> Claim:
         polarity=denials % 2,
         figures=tuple(sorted(exact)),
         rounded=tuple(sorted(rounded)),
+        dates=tuple(sorted({day for _, day in days})),
         governments=tuple(sorted(governments)),
         speakers=tuple(sorted(speakers)),
         goods=tuple(sorted(own)),

@@ -2,9 +2,9 @@
 
 Both layers run in one Lua script, atomic, so replicas that see the same story at once
 cannot both let it through. Every key of a headline carries one hash tag, its claim's
-(``streams.claims``): the statements, levers and polarity that must be equal for two reports
-to be one story. "Japan will use" and "Japan will not use", another government, stance or
-speaker, levies versus export controls, never share a tag, so they are never compared.
+(``streams.claims``): the statements and polarity that must be equal for two reports to be
+one story. "Japan will use" and "Japan will not use", another government, stance or speaker
+never share a tag, so they are never compared.
 
 Within a tag:
 
@@ -14,8 +14,9 @@ Within a tag:
   facts are compatible with its own (figures, governments, speakers, goods: each side's
   within the other's);
 - near, for a headline without statements: MinHash bands of its headline sentence
-  (``streams.minhash``), under a tag that also holds its facts; the candidate sharing the
-  most bands wins if it shares at least ``min_bands``.
+  (``streams.minhash``), each holding the facts of the story that set it; of the stories
+  whose facts are compatible, the one sharing the most bands wins if it shares at least
+  ``min_bands``.
 
 Either way the match must be published within ``window_seconds`` of this headline, in
 event time, exact copies included (a statement repeated days later is a new event, and an
@@ -30,7 +31,6 @@ step never turns a headline into its own duplicate, and a duplicate stays one.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -45,11 +45,12 @@ from schemas.settings import WorkerSettings
 from streams import minhash
 from streams.claims import claim, headline_sentence
 from streams.detect import Detection
+from streams.wording import words
 
 # KEYS[1] exact key; KEYS[2] the tag's events (a list), or KEYS[2..] the MinHash band keys.
 # ARGV: headline id, published (ms), source, the settings ("exact-ttl near-ttl min-votes
-# window-ms"), then for events the headline's facts (``Claim.facts``, tab-separated). Few
-# arguments: packing them is most of the client's cost.
+# window-ms"), the headline's facts (``Claim.facts``, tab-separated). Few arguments:
+# packing them is most of the client's cost.
 _CHECK = """
 local id, published, source = ARGV[1], tonumber(ARGV[2]), ARGV[3]
 local exact_ttl, near_ttl, min_votes, window =
@@ -74,45 +75,48 @@ local function first()
              'EX', exact_ttl)
   return {'first', id, 'first', source}
 end
-if ARGV[5] then
-  local facts = {}
-  for fact in string.gmatch(ARGV[5], '[^\\t]+') do facts[#facts + 1] = fact end
-  -- A fact is a list like ",10,2007," ("," when empty): membership is a plain find, and one
-  -- list is within the other when all my members are in it, or all of its in mine.
-  local function probes(list)
-    local out = {}
-    for member in string.gmatch(list, '[^,]+') do out[#out + 1] = ',' .. member .. ',' end
-    return out
+local facts = {}
+for fact in string.gmatch(ARGV[5], '[^\\t]+') do facts[#facts + 1] = fact end
+-- A fact is a list like ",10,2007," ("," when empty): membership is a plain find, and one
+-- list is within the other when all my members are in it, or all of its in mine.
+local function probes(list)
+  local out = {}
+  for member in string.gmatch(list, '[^,]+') do out[#out + 1] = ',' .. member .. ',' end
+  return out
+end
+local function size(list)
+  local n, at = -1, 0
+  repeat n, at = n + 1, string.find(list, ',', at + 1, true) until not at
+  return n - 1
+end
+local mine = {}
+for i, fact in ipairs(facts) do mine[i] = probes(fact) end
+local function compatible(i, theirs)
+  if theirs == facts[i] then return true end
+  local found = 0
+  for _, probe in ipairs(mine[i]) do
+    if string.find(theirs, probe, 1, true) then found = found + 1 end
   end
-  local function size(list)
-    local n, at = -1, 0
-    repeat n, at = n + 1, string.find(list, ',', at + 1, true) until not at
-    return n - 1
-  end
-  local mine = {}
-  for i, fact in ipairs(facts) do mine[i] = probes(fact) end
-  local function compatible(i, theirs)
-    if theirs == facts[i] then return true end
-    local found = 0
-    for _, probe in ipairs(mine[i]) do
-      if string.find(theirs, probe, 1, true) then found = found + 1 end
-    end
-    if found == #mine[i] then return true end
-    -- none of mine in theirs: only an empty list is within mine
-    if found == 0 then return theirs == ',' end
-    return found == size(theirs)
-  end
-  -- The list holds each story as items (published, its facts, id, source), newest first:
-  -- no string to parse per entry.
-  local stride = #facts + 3
+  if found == #mine[i] then return true end
+  -- none of mine in theirs: only an empty list is within mine
+  if found == 0 then return theirs == ',' end
+  return found == size(theirs)
+end
+-- A story is laid out as (published, its facts, id, source): in a list as items, in a band
+-- as one string. It is a match when it is close in time and all its facts are compatible.
+local function matches(story, at)
+  if math.abs(tonumber(story[at]) - published) > window then return false end
+  local j = 1
+  while j <= #facts and compatible(j, story[at + j]) do j = j + 1 end
+  return j > #facts
+end
+local stride = #facts + 3
+if #KEYS == 2 then
   local items = redis.call('LRANGE', KEYS[2], 0, -1)
   for i = 1, #items - stride + 1, stride do
     -- this headline's own story (its exact key expired first): a redelivery, not a copy
     if items[i + stride - 2] == id then return first() end
-    local close = math.abs(tonumber(items[i]) - published) <= window
-    local j = 1
-    while close and j <= #facts and compatible(j, items[i + j]) do j = j + 1 end
-    if close and j > #facts then return near(items[i + stride - 2], items[i + stride - 1]) end
+    if matches(items, i) then return near(items[i + stride - 2], items[i + stride - 1]) end
   end
   local story = {source, id}
   for i = #facts, 1, -1 do story[#story + 1] = facts[i] end
@@ -122,27 +126,38 @@ if ARGV[5] then
   redis.call('EXPIRE', KEYS[2], near_ttl)
   return first()
 end
-local votes, published_of, source_of = {}, {}, {}
+-- MinHash: the candidate stories are those sharing a band; the one sharing most wins.
+local function split(band)
+  local story, at = {}, 1
+  for _ = 1, stride - 1 do
+    local tab = string.find(band, '\\t', at, true)
+    story[#story + 1] = string.sub(band, at, tab - 1)
+    at = tab + 1
+  end
+  story[#story + 1] = string.sub(band, at)  -- the source, last: it may hold anything
+  return story
+end
+local votes, stories = {}, {}
 for i = 2, #KEYS do
   local band = redis.call('GET', KEYS[i])
   if band then
-    local story, at, first_source = string.match(band, '^(.-)\\t(.-)\\t(.*)$')
-    votes[story] = (votes[story] or 0) + 1
-    published_of[story], source_of[story] = tonumber(at), first_source
+    local story = split(band)
+    local story_id = story[stride - 1]
+    if story_id == id then return first() end  -- its own bands: a redelivery, as above
+    votes[story_id], stories[story_id] = (votes[story_id] or 0) + 1, story
   end
 end
 local best, most = nil, 0
-for story, count in pairs(votes) do
-  local close = math.abs(published_of[story] - published) <= window
-  if close and (count > most or (count == most and story < best)) then best, most = story, count end
+for story_id, count in pairs(votes) do
+  if (count > most or (count == most and story_id < best)) and matches(stories[story_id], 1) then
+    best, most = story_id, count
+  end
 end
-if best and most >= tonumber(min_votes) then return near(best, source_of[best]) end
-local band = id .. '\\t' .. ARGV[2] .. '\\t' .. source
+if best and most >= tonumber(min_votes) then return near(best, stories[best][stride]) end
+local band = table.concat({ARGV[2], ARGV[5], id, source}, '\\t')
 for i = 2, #KEYS do redis.call('SET', KEYS[i], band, 'NX', 'EX', near_ttl) end
 return first()
 """
-
-_NOT_WORD = re.compile(r"[\W_]+")
 
 
 class Seen(StrEnum):
@@ -165,9 +180,8 @@ class Verdict:
 
 
 def fingerprint(text: str) -> str:
-    """Fingerprint of a text's words: case, punctuation and spacing do not count."""
-    normalised = _NOT_WORD.sub(" ", text.casefold()).strip()
-    return hashlib.blake2b(normalised.encode(), digest_size=16).hexdigest()
+    """Fingerprint of a text's words in one spelling (``streams.wording``)."""
+    return hashlib.blake2b(" ".join(words(text)).encode(), digest_size=16).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -271,15 +285,14 @@ class Dedup:
         tag = what.tag
         keys = [f"sw:dup:{{{tag}}}:exact:{fingerprint(headline.text)}"]
         published = str(int(headline.published_at.timestamp() * 1000))
-        args = [headline.id, published, headline.source, self._settings]
+        facts = what.facts()
+        args = [headline.id, published, headline.source, self._settings, "\t".join(facts)]
+        # The number of facts in the key: a story laid out by another build is not read.
         if what.statements:
-            facts = what.facts()
-            # the number of facts in the key: a list laid out by another build is not read
             keys.append(f"sw:dup:{{{tag}}}:events:{len(facts)}")
-            args.append("\t".join(facts))
         else:
             bands = minhash.signature(headline_sentence(headline.text)).bands()
-            keys.extend(f"sw:dup:{{{tag}}}:band:{band}" for band in bands)
+            keys.extend(f"sw:dup:{{{tag}}}:band:{len(facts)}:{band}" for band in bands)
         return keys, args
 
 

@@ -1,7 +1,7 @@
 """MinHash signatures of headlines, for near-duplicate lookup in bands. Pure: no I/O.
 
-A headline's features are its word unigrams and bigrams after normalisation (case,
-punctuation, a few wire boilerplate words dropped). Its signature is ``PERMUTATIONS``
+A headline's features are its word unigrams and bigrams in one spelling
+(``streams.wording``), a few wire boilerplate words dropped. Its signature is ``PERMUTATIONS``
 minimum hashes; two signatures agree in a position with probability equal to the Jaccard
 similarity of the feature sets, so the share of agreeing positions estimates it. Bands of
 ``ROWS`` positions make the index: two headlines become candidates when any band is equal,
@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import re
 import struct
 from dataclasses import dataclass
+
+from streams.wording import words
 
 PERMUTATIONS = 32
 ROWS = 2
@@ -24,7 +25,6 @@ BANDS = PERMUTATIONS // ROWS
 # One extendable-output hash per feature gives all its PERMUTATIONS 32-bit hash values at
 # once: four times faster in Python than a family of PERMUTATIONS multiply-mod hashes.
 _HASHES = struct.Struct(f"<{PERMUTATIONS}I")
-_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 # Words that syndication adds or drops without changing the story.
 _BOILERPLATE = frozenset(
     [
@@ -80,8 +80,8 @@ class Signature:
 
 
 def features(text: str) -> set[str]:
-    words = [w for w in _WORD.findall(text.casefold()) if w not in _BOILERPLATE]
-    return set(words) | {f"{first} {second}" for first, second in itertools.pairwise(words)}
+    kept = [word for word in words(text) if word not in _BOILERPLATE]
+    return set(kept) | {f"{first} {second}" for first, second in itertools.pairwise(kept)}
 
 
 def signature(text: str) -> Signature:

@@ -1,23 +1,39 @@
 """Duplicate suppression on the labelled pairs (``stancewire evaluate-dedup``), on a Redis of
 its own: the floors are the figures measured when the rules last changed, so a change that
-merges a different story or loses rewrites fails here."""
+merges a different story or loses rewrites fails here. ``pairs2.jsonl`` was written blind to
+the rules (its first measurement: precision 0.944, recall 0.523)."""
 
 from __future__ import annotations
 
 import io
 from pathlib import Path
 
+import pytest
+
 from stancewire.dedup_eval import evaluate, load
 from stancewire.runtime import Stack
 
-PAIRS = Path(__file__).parents[1] / "data" / "dedup" / "pairs.jsonl"
+PAIRS = Path(__file__).parents[1] / "data" / "dedup"
 
 
-def test_the_pair_set_keeps_its_precision_and_recall() -> None:
+@pytest.mark.parametrize(
+    ("name", "floors"),
+    [
+        # The same-instant floor is lower than the dated one: with every pair published at
+        # one instant only the texts tell stories apart, and headlines without statements
+        # (market news, which the worker does not check) differ by a verb MinHash cannot read.
+        ("pairs.jsonl", (0.99, 0.83, 0.89)),
+        ("pairs2.jsonl", (0.97, 0.58, 0.80)),
+    ],
+)
+def test_the_pair_sets_keep_their_precision_and_recall(
+    name: str, floors: tuple[float, float, float]
+) -> None:
     out = io.StringIO()
     with Stack(with_broker=False) as stack:
-        (precision, recall), (precision_at_once, _) = evaluate(load(PAIRS), stack.redis_url, out)
-    assert precision >= 0.99, out.getvalue()
-    assert recall >= 0.83, out.getvalue()
-    # With every pair published at one instant only the texts tell stories apart.
-    assert precision_at_once >= 0.91, out.getvalue()
+        (precision, recall), (precision_at_once, _) = evaluate(
+            load(PAIRS / name), stack.redis_url, out
+        )
+    assert precision >= floors[0], out.getvalue()
+    assert recall >= floors[1], out.getvalue()
+    assert precision_at_once >= floors[2], out.getvalue()

@@ -338,7 +338,9 @@ def test_a_script_failing_for_one_headline_fails_only_it(stack: Stack, redis: Sy
     bad = news("bad", "Japan has no intention of using its Treasury holdings as leverage")
     good = news("good", "China imposes 34% tariffs on all US goods", minutes=1)
     what = claim(bad.text, detect(bad.text))
-    redis.rpush(f"sw:dup:{{{what.tag}}}:events:{len(what.facts())}", *["x"] * 9)
+    redis.rpush(
+        f"sw:dup:{{{what.tag}}}:events:{len(what.facts())}", *["x"] * (len(what.facts()) + 3)
+    )
 
     async def work(client: Redis) -> list[str]:
         dedup = Dedup(client, DEDUP)
@@ -358,3 +360,19 @@ def test_a_redelivery_after_its_exact_key_expired_is_not_its_own_duplicate(
     for key in redis.scan_iter("sw:dup:*:exact:*"):
         redis.delete(key)
     assert checked(stack, [first]) == [("first", "a")]
+
+
+def test_without_statements_a_copy_joins_by_its_words_and_facts(
+    stack: Stack, redis: SyncRedis
+) -> None:
+    """Market news, which carries no statement: a candidate shares MinHash bands, and joins
+    only when its facts are compatible too; read again after its exact key expired, a
+    headline finds its own bands, which makes it a redelivery."""
+    ten = news("a", "10-year Treasury yield rises to 4.5% as tariffs rattle bond markets")
+    copy = news("b", "U.S. 10-yr Treasury yield rises to 4.5 pct as tariffs rattle bond markets")
+    thirty = news("c", "30-year Treasury yield rises to 4.5% as tariffs rattle bond markets")
+    assert not any(detect(h.text) for h in (ten, copy, thirty))
+    assert checked(stack, [ten, copy, thirty]) == [("first", "a"), ("near", "a"), ("first", "c")]
+    for key in redis.scan_iter("sw:dup:*:exact:*"):
+        redis.delete(key)
+    assert checked(stack, [ten]) == [("first", "a")]

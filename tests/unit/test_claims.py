@@ -83,16 +83,28 @@ def test_the_tag_holds_what_must_be_equal_and_the_facts_what_may_differ() -> Non
     assert flipped.tag != a.tag
 
 
-def test_a_headline_without_statements_keeps_its_facts_in_the_tag() -> None:
+def test_a_headline_without_statements_is_compared_by_its_facts_too() -> None:
     ten = of("10-year Treasury yield rises to 4.5%")
     thirty = of("30-year Treasury yield rises to 4.5%")
-    assert not ten.statements and ten.tag != thirty.tag
-    assert ten.facts() == [",120mo,4.5,~120mo,~4.5,", ",", ",", ",", ",", ",treasuries,"]
+    assert not ten.statements and ten.tag == thirty.tag  # one tag: the facts tell them apart
+    assert ten.facts() == [",120mo,4.5,~120mo,~4.5,", ",", ",", ",", ",", ",", ",treasuries,"]
+    assert thirty.facts()[0] == ",360mo,4.5,~360mo,~4.5,"
 
 
-def test_a_day_of_the_month_is_not_a_figure() -> None:
+def test_an_attribution_to_nobody_known_is_a_speaker_of_another_kind() -> None:
+    chair = of("EU should consider its anti-coercion tool, trade committee chair Lange says")
+    analysts = of("EU should consider its anti-coercion tool, analysts say")
+    unattributed = of("EU should consider its anti-coercion tool")
+    assert chair.speakers == ("other",) and analysts.speakers == ("analyst",)
+    assert unattributed.speakers == ()
+
+
+def test_a_day_of_the_month_is_not_a_figure_but_a_fact_of_its_own() -> None:
     dated = of("China hits back with tariffs on $60 billion of US goods starting June 1")
     assert dated.figures == ("60",) and dated.rounded == ("~60",)
+    assert dated.dates == ("06-01",) and dated.facts()[1] == ",06-01,"
+    assert of("India delays its tariffs to 17 Dec.").dates == ("12-17",)
+    assert of("India delays its tariffs to Dec. 17").dates == ("12-17",)
     assert of("Canada drops counter-tariffs as of Sept. 1, keeps 25% on steel").figures == ("25",)
     assert of("US raises tariffs on steel to 50% on June 4").figures == ("50",)
 

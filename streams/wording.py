@@ -1,0 +1,45 @@
+"""The words of a headline as dedup compares them. Pure: no I/O.
+
+Wires spell the same words differently: "U.S." and "US", "$75 bln" and "$75 billion", "Feb.
+14" and "February 14", "25 pct" and "25%". A syndicated copy differs from its original by
+such spellings, so the exact fingerprint (``streams.dedup``) and the MinHash features
+(``streams.minhash``) read the words in one spelling: case, punctuation and spacing do not
+count either.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Letters and digits of any script ("Zürich", "関税"), with an apostrophe inside ("won't").
+_WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
+# Initials written with full stops ("U.S.", "U.K.", "E.U."): one word.
+_INITIALS = re.compile(r"\b([a-z])\.([a-z])\.(?:([a-z])\.)?")
+_SPELLINGS = {
+    "bln": "billion",
+    "bn": "billion",
+    "mln": "million",
+    "mn": "million",
+    "trln": "trillion",
+    "tn": "trillion",
+    "pct": "percent",
+    "jan": "january",
+    "feb": "february",
+    "apr": "april",
+    "jun": "june",
+    "jul": "july",
+    "aug": "august",
+    "sep": "september",
+    "sept": "september",
+    "oct": "october",
+    "nov": "november",
+    "dec": "december",
+}
+
+
+def words(text: str) -> list[str]:
+    """The words of ``text``, casefolded, in one spelling ("%" is "percent")."""
+    folded = text.casefold().replace("\u2019", "'")
+    folded = _INITIALS.sub(lambda m: "".join(filter(None, m.groups())), folded)
+    folded = folded.replace("%", " percent ").replace("per cent", "percent")
+    return [_SPELLINGS.get(word, word) for word in _WORD.findall(folded)]
