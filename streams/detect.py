@@ -67,7 +67,7 @@ from pathlib import Path
 import ahocorasick
 
 from schemas import Speaker, Stance, Topic
-from streams.guard import compile_guarded
+from streams.guard import begins_with, compile_guarded
 from streams.lexicon import Lexicon, load_lexicon
 
 __all__ = ["Detection", "Detector", "default_detector", "detect", "entities", "sentences"]
@@ -408,8 +408,26 @@ class _SpeakerCue:
 
 @dataclass(frozen=True, slots=True)
 class _Compiled:
+    """A lexicon entry's pattern; ``anchored`` when every match begins with one of its
+    triggers (``streams.guard.begins_with``): in ASCII text it is tried only where one does."""
+
     index: int
     regex: re.Pattern[str]
+    anchored: bool = False
+
+    def spans(self, text: str, starts: Sequence[int] | None) -> list[tuple[int, int]]:
+        """Where the pattern matches in ``text``, as ``finditer`` finds it; for an anchored
+        pattern and the positions of its triggers in an ASCII text (``starts``), tried only
+        there: the leftmost match past the last one begins at one of them."""
+        if starts is None or not self.anchored:
+            return [match.span() for match in self.regex.finditer(text)]
+        spans: list[tuple[int, int]] = []
+        end = 0
+        for start in sorted(set(starts)):
+            if start >= end and (match := self.regex.match(text, start)) is not None:
+                spans.append(match.span())
+                end = match.end()
+        return spans
 
 
 @dataclass(frozen=True, slots=True)
@@ -436,10 +454,19 @@ class Detector:
         flags = re.IGNORECASE
         # (guarded: a sentence's positions where no match can begin fail on one class test)
         self._topics = [
-            _Compiled(i, compile_guarded(rf"\b(?:{t.pattern})\b", flags))
+            _Compiled(
+                i,
+                compile_guarded(rf"\b(?:{t.pattern})\b", flags),
+                begins_with(rf"\b(?:{t.pattern})\b", flags, t.triggers),
+            )
             for i, t in enumerate(lexicon.topic_terms)
         ]
-        self._not_levers = [compile_guarded(n.pattern, flags) for n in lexicon.not_levers]
+        self._not_levers = [
+            _Compiled(
+                i, compile_guarded(n.pattern, flags), begins_with(n.pattern, flags, n.triggers)
+            )
+            for i, n in enumerate(lexicon.not_levers)
+        ]
         self._levers = [
             _Compiled(i, compile_guarded(rf"\b(?:{c.pattern})", flags))
             for i, c in enumerate(lexicon.lever_cues)
@@ -508,12 +535,14 @@ class Detector:
         if start:  # blanked, not cut: evidence spans stay offsets into the headline
             text = " " * start + text[start:]
         lower = text.lower()
-        triggered: set[tuple[int, int]] = set(self._always_prefilter)
-        for _, (_, values) in self._prefilter.iter(lower):
-            triggered.update(values)
+        starts: dict[tuple[int, int], list[int]] = {}  # where each entry's triggers begin
+        for end, (length, values) in self._prefilter.iter(lower):
+            for value in values:
+                starts.setdefault(value, []).append(end + 1 - length)
+        triggered = self._always_prefilter.union(starts)
         if not triggered:
             return []
-        terms = self._lever_terms(text, triggered)
+        terms = self._lever_terms(text, triggered, starts if text.isascii() else None)
         text_topics = [topic for topic in _TOPICS if terms[topic]]
         lever_hits = [c for c in self._levers if (_LEVER, c.index) in triggered]
         if not text_topics and not any(c.regex.search(text) for c in lever_hits):
@@ -604,24 +633,32 @@ class Detector:
         return list(best.values())
 
     def _lever_terms(
-        self, text: str, triggered: set[tuple[int, int]]
+        self,
+        text: str,
+        triggered: set[tuple[int, int]],
+        starts: dict[tuple[int, int], list[int]] | None,
     ) -> dict[Topic, list[tuple[int, int]]]:
         """Where each topic is named in ``text`` as a lever: the matches of its triggered
         terms, in file order, less market mentions (the triggered ``not_lever`` patterns,
-        run only for a topic whose terms matched)."""
+        run only for a topic whose terms matched). ``starts``: where the triggers begin, in
+        an ASCII text."""
         terms: dict[Topic, list[tuple[int, int]]] = {topic: [] for topic in _TOPICS}
-        excluded: dict[Topic, list[re.Pattern[str]]] = {topic: [] for topic in _TOPICS}
-        for family, index in sorted(triggered):
+        excluded: dict[Topic, list[tuple[_Compiled, list[int] | None]]] = {
+            topic: [] for topic in _TOPICS
+        }
+        for key in sorted(triggered):
+            family, index = key
+            at = starts.get(key) if starts is not None else None
             if family == _TOPIC:
-                compiled = self._topics[index]
                 terms[self.lexicon.topic_terms[index].topic].extend(
-                    match.span() for match in compiled.regex.finditer(text)
+                    self._topics[index].spans(text, at)
                 )
             elif family == _NOT_LEVER:
-                excluded[self.lexicon.not_levers[index].topic].append(self._not_levers[index])
+                topic = self.lexicon.not_levers[index].topic
+                excluded[topic].append((self._not_levers[index], at))
         for topic, spans in terms.items():
             if spans and excluded[topic]:
-                out = [m.span() for n in excluded[topic] for m in n.finditer(text)]
+                out = [span for n, at in excluded[topic] for span in n.spans(text, at)]
                 spans[:] = [s for s in spans if not any(a <= s[0] < b for a, b in out)]
         return terms
 

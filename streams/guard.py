@@ -1,24 +1,30 @@
-"""Regexes that give up at once where no match can start: a first-character guard.
+"""Where a match of a regex can begin, read from its parse: a first-character guard, and
+whether every match begins with one of a few literals.
 
 Python's regex engine searches by trying its pattern at every position of the text. For a
 pattern that begins with a literal or a case-sensitive character class it first skips to
 where that can occur, but a case-insensitive pattern, or one that begins with ``\\b`` (every
 pattern of the lexicon), gets no such shortcut: a long alternation of cues is tried, branch
-by branch, at each of a sentence's positions. :func:`compile_guarded` puts a lookahead on
-the characters a match can begin with in front of the pattern, so most positions fail on one
-class test. The lookahead consumes nothing and names no group: where the pattern can match,
-the guard holds, so every match (span, groups, order) is the unguarded pattern's.
+by branch, at each of a sentence's positions. Two ways around it:
 
-The characters a pattern can begin with are read from its parse (``re._parser``, the tree
-``re.compile`` itself builds). Where they cannot be named (a match may be empty or begin with
-any character, a negated class, a back-reference, a group turning a flag on) the pattern is
-compiled as it is.
+- :func:`compile_guarded` puts a lookahead on the characters a match can begin with in front
+  of the pattern, so most positions fail on one class test. The lookahead consumes nothing
+  and names no group: where the pattern can match, the guard holds, so every match (span,
+  groups, order) is the unguarded pattern's.
+- :func:`begins_with` tells whether every match begins with one of some literals (a lexicon
+  entry's triggers, whose positions the detector's automaton has already found): such a
+  pattern need only be tried where one occurs.
+
+Both read the tree ``re.compile`` itself builds (``re._parser``). Where the first characters
+cannot be named (a match may be empty or begin with any character, a negated class, a
+back-reference, a group turning a flag on) the pattern is compiled as it is.
 """
 
 from __future__ import annotations
 
 import importlib
 import re
+from functools import lru_cache
 from typing import Any
 
 # The parser's tree has no public API (nor stubs): typed as Any, read in this module only.
@@ -104,6 +110,7 @@ class _First:
         self.empty = empty
 
 
+@lru_cache(maxsize=1024)  # (a reloaded lexicon keeps most of its patterns)
 def compile_guarded(pattern: str, flags: int = 0) -> re.Pattern[str]:
     """``re.compile(pattern, flags)``, behind a lookahead on the characters a match can
     begin with when they can be named (see the module doc). ``pattern`` must not set global
@@ -115,3 +122,49 @@ def compile_guarded(pattern: str, flags: int = 0) -> re.Pattern[str]:
     if first.empty:
         return re.compile(pattern, flags)
     return re.compile(f"(?=[{''.join(sorted(first.chars))}])(?:{pattern})", flags)
+
+
+@lru_cache(maxsize=1024)
+def begins_with(pattern: str, flags: int, literals: tuple[str, ...]) -> bool:
+    """Whether every match of ``pattern`` in an ASCII text begins with one of ``literals``
+    (lowercase) once lower-cased: each way through the pattern starts with literal characters
+    (after any assertions), and what they spell starts with one of ``literals``. (Only for
+    ASCII text: there a case-insensitive letter matches its two cases and nothing else.)"""
+    try:
+        spelled = _prefixes(_parser.parse(pattern, flags), {("", True)})
+    except _Unguarded:
+        return False
+    return bool(literals) and all(prefix.startswith(literals) for prefix, _ in spelled)
+
+
+_MAX_PREFIXES = 64
+
+
+def _prefixes(items: Any, spelled: set[tuple[str, bool]]) -> set[tuple[str, bool]]:
+    """Extend each literal prefix (prefix, still open) by what ``items`` spell: literals add
+    to an open prefix, assertions add nothing, groups and alternatives branch it, anything
+    else closes it. Too many branches raise ``_Unguarded``."""
+    for op, av in items:
+        if not any(is_open for _, is_open in spelled):
+            break
+        if op is _c.LITERAL and av < 128:  # (a dotless i matches "i" too: it closes)
+            letter = chr(av).lower()
+            spelled = {(p + letter, True) if is_open else (p, False) for p, is_open in spelled}
+        elif op in _ZERO_WIDTH:
+            continue
+        elif op is _c.SUBPATTERN or op is _c.BRANCH:
+            alternatives = [av[3]] if op is _c.SUBPATTERN else av[1]
+            spelled = {
+                extended
+                for p, is_open in spelled
+                for extended in (
+                    set().union(*(_prefixes(sub, {(p, True)}) for sub in alternatives))
+                    if is_open
+                    else {(p, False)}
+                )
+            }
+        else:
+            spelled = {(p, False) for p, _ in spelled}
+        if len(spelled) > _MAX_PREFIXES:
+            raise _Unguarded
+    return spelled

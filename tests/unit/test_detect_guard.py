@@ -1,4 +1,5 @@
-"""streams.guard: a guarded regex finds exactly what the pattern finds, only faster."""
+"""streams.guard: a guarded regex, or one tried only where its triggers begin, finds exactly
+what the pattern finds, only faster."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from streams.guard import compile_guarded
+from streams.detect import Detector
+from streams.guard import begins_with, compile_guarded
 from streams.lexicon import load_lexicon
 
 DATA = Path(__file__).parents[1] / "data" / "detection"
@@ -83,3 +85,40 @@ def test_every_lexicon_pattern_finds_what_it_found_unguarded() -> None:
         for text in texts:
             assert _spans(fast, text) == _spans(plain, text), (pattern, text)
     assert guarded > len(patterns) * 0.9
+
+
+@pytest.mark.parametrize(
+    ("pattern", "flags", "literals", "expected"),
+    [
+        (r"\b(?:tariffs?(?!\s+talks))\b", re.IGNORECASE, ("tariff",), True),
+        (r"\b(?:retaliat\w*|reprisals?)", re.IGNORECASE, ("retaliat", "reprisal"), True),
+        (r"(?<!the\s)(?:Kato|(?-i:May))\s", re.IGNORECASE, ("kato", "may"), True),
+        (r"retaliat\w*|reprisals?", re.IGNORECASE, ("retaliat",), False),  # one way not
+        (r"(?:special\s+)?port\s+fees", re.IGNORECASE, ("port",), False),  # may begin "special"
+        (r"counter-?measures?", re.IGNORECASE, ("measure",), False),  # holds it, later
+        (r"ab*", 0, ("ab",), False),  # "a" alone matches
+        (r"\u0131s", re.IGNORECASE, ("\u0131s",), False),  # a dotless i matches "i": closed
+        (r"tariffs", 0, (), False),
+    ],
+)
+def test_begins_with(pattern: str, flags: int, literals: tuple[str, ...], expected: bool) -> None:
+    assert begins_with(pattern, flags, literals) is expected
+
+
+def test_an_anchored_pattern_is_found_where_its_triggers_begin() -> None:
+    """Tried only where a trigger begins (in ASCII text), a topic term or market mention
+    whose matches all begin with one finds what ``finditer`` finds."""
+    detector = Detector(load_lexicon())
+    compiled = [*detector._topics, *detector._not_levers]
+    triggers = [
+        *(t.triggers for t in detector.lexicon.topic_terms),
+        *(n.triggers for n in detector.lexicon.not_levers),
+    ]
+    anchored = [(c, t) for c, t in zip(compiled, triggers, strict=True) if c.anchored]
+    assert len(anchored) >= 10
+    texts = [t for t in (*TEXTS, *(t.upper() for t in TEXTS)) if t.isascii()]
+    for c, literals in anchored:
+        for text in texts:
+            lower = text.lower()
+            starts = [i for t in literals for i in range(len(lower)) if lower.startswith(t, i)]
+            assert c.spans(text, starts) == c.spans(text, None), (c.regex.pattern, text)
