@@ -375,7 +375,12 @@ class _Alias:
     official: int = -1
 
 
-@dataclass(frozen=True, slots=True)
+# The three records below are built several times per sentence read and never changed after:
+# not frozen, because a frozen dataclass sets each field through object.__setattr__ (about
+# five times slower to build).
+
+
+@dataclass(slots=True)
 class _Span:
     """A government named in a text; in a sentence's reading, with whether it is named after
     a preposition there (``_OBJECT_BEFORE``, asked by several steps and slow: read once)."""
@@ -387,7 +392,7 @@ class _Span:
     after_preposition: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Cue:
     start: int
     end: int
@@ -396,7 +401,7 @@ class _Cue:
     topic: Topic | None = None  # a lever cue names its topic
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _SpeakerCue:
     start: int
     end: int
