@@ -1239,3 +1239,37 @@ def test_the_issuer_holds_no_treasuries_to_use() -> None:
 
 def test_a_plan_named_as_an_object_is_not_the_subjects_act() -> None:
     assert found("Ottawa has taken note of the plan to double US steel tariffs") == set()
+
+
+# --- recall: a measure of no named owner belongs to the capital the story is filed from -----
+
+DATELINE_OWNER = [
+    case(
+        "OTTAWA - Surtaxes on C$20 billion of American steel and whisky kick in at midnight",
+        ("CA", TL, "acting", GOV),
+        id="bare-dateline-owns-a-measure-taking-effect",
+    ),
+    case(
+        "TOKYO (Jiji Press) - The trade ministry says extra duties of 20% could be "
+        "imposed on American beef if talks stall",
+        ("JP", TL, "threatens", GOV),
+        id="agency-dateline-is-the-government-left",
+    ),
+    case(
+        "BEIJING - Tariffs on Chinese solar panels take effect on Monday",
+        id="the-dateline-named-as-the-counterpart-owns-nothing",
+    ),
+    case(
+        "GENEVA - Retaliatory duties on American bourbon take effect",
+        id="a-city-that-is-no-capital-owns-nothing",
+    ),
+    case(
+        "Surtaxes on American steel kick in at midnight",
+        id="no-dateline-no-owner",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), DATELINE_OWNER)
+def test_the_datelines_government_owns_an_unowned_measure(text: str, expected: set[Row]) -> None:
+    assert found(text) == expected
