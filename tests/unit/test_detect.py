@@ -1273,3 +1273,38 @@ DATELINE_OWNER = [
 @pytest.mark.parametrize(("text", "expected"), DATELINE_OWNER)
 def test_the_datelines_government_owns_an_unowned_measure(text: str, expected: set[Row]) -> None:
     assert found(text) == expected
+
+
+# --- recall: easing a retaliatory measure is open (lifting, halving, calling off) ------------
+
+DE_ESCALATION = [
+    case(
+        "Ankara halves the additional duties on American rice and cars",
+        ("TR", TL, "open", GOV),
+        id="halving-the-duties",
+    ),
+    case(
+        "Ottawa slashes retaliatory tariffs on US orange juice and appliances",
+        ("CA", TL, "open", GOV),
+        id="slashing-retaliatory-tariffs-without-a-determiner",
+    ),
+    case(
+        "Brazil calls off the extra 10% and 15% levies on US ethanol",
+        ("BR", TL, "open", GOV),
+        id="calling-off-with-a-longer-gap",
+    ),
+    case(
+        "Mexico to trim punitive duties on US pork as talks advance",
+        ("MX", TL, "open", GOV),
+        id="trimming-punitive-duties",
+    ),
+    case(
+        "Vietnam and Japan sign a deal that halves tariffs on beef and removes duties on cars",
+        id="a-trade-deal-cutting-ordinary-tariffs-is-no-lever",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), DE_ESCALATION)
+def test_easing_a_retaliatory_measure_is_open(text: str, expected: set[Row]) -> None:
+    assert found(text) == expected
