@@ -1308,3 +1308,56 @@ DE_ESCALATION = [
 @pytest.mark.parametrize(("text", "expected"), DE_ESCALATION)
 def test_easing_a_retaliatory_measure_is_open(text: str, expected: set[Row]) -> None:
     assert found(text) == expected
+
+
+# --- recall: officials the lexicon lacked, by surname, within their terms of office ----------
+
+
+@pytest.mark.parametrize(
+    ("text", "on", "expected"),
+    [
+        (
+            "Medvedev signs a decree imposing 40% duties on American machinery",
+            datetime(2018, 7, 6, tzinfo=UTC),
+            {("RU", TL, "acting", GOV)},
+        ),
+        (
+            "Medvedev signs a decree imposing 40% duties on American machinery",
+            datetime(2023, 7, 6, tzinfo=UTC),
+            set(),
+        ),
+        (
+            "Turkey will retaliate against US steel tariffs, Zeybekci says",
+            datetime(2018, 6, 21, tzinfo=UTC),
+            {("TR", TL, "threatens", GOV)},
+        ),
+        (
+            "Tau rejects calls for retaliatory tariffs on American goods",
+            datetime(2025, 4, 8, tzinfo=UTC),
+            {("ZA", TL, "rules_out", GOV)},
+        ),
+        (
+            "Manturov rules out restricting nickel exports to the United States",
+            datetime(2022, 3, 10, tzinfo=UTC),
+            {("RU", TL, "rules_out", GOV)},
+        ),
+        (
+            "Leavitt says the tariffs on Colombia will be imposed if flights are refused",
+            datetime(2025, 1, 26, tzinfo=UTC),
+            {("US", TL, "threatens", GOV)},
+        ),
+    ],
+    ids=[
+        "in-office",
+        "out-of-office",
+        "speaker-after-the-cue",
+        "surname-alias",
+        "two-terms",
+        "press-secretary",
+    ],
+)
+def test_officials_added_speak_in_their_terms(text: str, on: datetime, expected: set[Row]) -> None:
+    rows = {
+        (d.government, d.topic.value, d.stance.value, d.speaker.value) for d in detect(text, on)
+    }
+    assert rows == expected
