@@ -324,8 +324,15 @@ _REPORTING_AFTER = re.compile(
     r"expect\w*|believe\w*|speculat\w*|reckon\w*|not(?:e|es|ed)|told|tells?|stated?|states|"
     r"stress\w*|insist\w*|reiterat\w*|add(?:s|ed)|wr(?:ote|ites?)|see|think|claim\w*|"
     r"predict\w*|point(?:s|ed)\s+out|made\s+clear|signal\w*|indicat\w*|float\w*|fear\w*|"
-    r"warn\w*|caution\w*|hint\w*|call(?:s|ed)?|urg(?:e|es|ed|ing)|read|reports?|tweets?|"
+    r"warn\w*|caution\w*|hint\w*|call(?:s|ed)?|urg(?:e|es|ed|ing)|read|report(?:s|ed)?|tweets?|"
     r"posts?|debat\w*|discuss\w*)\b",
+    re.IGNORECASE,
+)
+# "Kato tells the FT that ...", "in an interview with Nikkei": the outlet is the audience,
+# not a speaker.
+_AUDIENCE_BEFORE = compile_guarded(
+    r"\b(?:tells?|told|telling|interview\s+with|(?:writes|wrote|writing|op-ed)\s+in)\s+"
+    r"(?:the\s+)?(?:[\w-]+\s+){0,2}?$",
     re.IGNORECASE,
 )
 _ACCORDING_TO = compile_guarded(r"(?:according\s+to|citing)\s+(?:\w+\s+){0,2}$", re.IGNORECASE)
@@ -959,6 +966,8 @@ class Detector:
                 continue
             speaker = self.lexicon.speaker_cues[compiled.index].speaker
             for m in compiled.regex.finditer(sentence):
+                if speaker is Speaker.MEDIA and _AUDIENCE_BEFORE.search(_tail(sentence, m.start())):
+                    continue
                 government = None
                 if speaker is Speaker.GOVERNMENT:
                     government = _owner_of_title(sentence, spans, m.start())

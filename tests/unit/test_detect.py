@@ -1361,3 +1361,39 @@ def test_officials_added_speak_in_their_terms(text: str, on: datetime, expected:
         (d.government, d.topic.value, d.stance.value, d.speaker.value) for d in detect(text, on)
     }
     assert rows == expected
+
+
+# --- recall: outlets that report are media; an outlet told something is the audience --------
+
+OUTLETS = [
+    case(
+        "Seoul is weighing retaliatory tariffs on Japanese goods, Yonhap reports",
+        ("KR", TL, "open", MEDIA),
+        id="a-news-agency-reports",
+    ),
+    case(
+        "Beijing could halt purchases of US soybeans, the FT reported",
+        ("CN", TL, "open", MEDIA),
+        id="an-acronym-outlet-reported",
+    ),
+    case(
+        "Ottawa plans counter-tariffs on US steel, the Globe and Mail says",
+        ("CA", TL, "threatens", MEDIA),
+        id="a-newspaper-says",
+    ),
+    case(
+        "Kato tells the FT that Japan will not sell its Treasuries",
+        ("JP", TH, "rules_out", GOV),
+        id="an-outlet-told-is-the-audience",
+    ),
+    case(
+        "Japan will not sell its Treasuries, Kato says in an interview with Nikkei",
+        ("JP", TH, "rules_out", GOV),
+        id="an-outlet-interviewing-is-the-audience",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), OUTLETS)
+def test_outlets_report_as_media(text: str, expected: set[Row]) -> None:
+    assert found(text) == expected
