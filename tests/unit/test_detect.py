@@ -1397,3 +1397,73 @@ OUTLETS = [
 @pytest.mark.parametrize(("text", "expected"), OUTLETS)
 def test_outlets_report_as_media(text: str, expected: set[Row]) -> None:
     assert found(text) == expected
+
+
+# --- recall: more measures and verbs of acting (a duty, pausing purchases, deposits) ---------
+
+MORE_MEASURES = [
+    case(
+        "The 40% US duty on Brazilian coffee takes effect",
+        ("US", TL, "acting", GOV),
+        id="a-singular-duty-owned-by-a-name",
+    ),
+    case(
+        "Honda pays duty on imported parts as officials on duty check cargo",
+        id="duty-as-an-obligation-or-a-shift-is-no-lever",
+    ),
+    case(
+        "Ottawa tells its liquor boards to pause purchases of American wine",
+        ("CA", TL, "acting", GOV),
+        id="pausing-purchases-is-a-halt",
+    ),
+    case(
+        "BEIJING - Importers of US chemicals must post deposits of 43% from Friday, MOFCOM says",
+        ("CN", TL, "acting", GOV),
+        id="deposits-posted",
+    ),
+    case(
+        "Seoul floats using its US Treasury holdings as a chip in the tariff talks",
+        ("KR", TH, "open", GOV),
+        id="holdings-as-a-chip",
+    ),
+    case(
+        "TSMC shows off its chip technology as a chip war heats up",
+        id="a-chip-war-is-no-card",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), MORE_MEASURES)
+def test_more_measures_and_verbs_of_acting(text: str, expected: set[Row]) -> None:
+    assert found(text) == expected
+
+
+# --- recall: a measure denied to be retaliation is a rejection -------------------------------
+
+DENIED_RETALIATION = [
+    case(
+        "Seoul denies the export checks are payback for Tokyo's curbs",
+        ("KR", TL, "rules_out", GOV),
+        id="denying-payback",
+    ),
+    case(
+        "The licensing rules are not an embargo and not a countermeasure, Tokyo says",
+        ("JP", TL, "rules_out", GOV),
+        id="not-a-countermeasure",
+    ),
+    case(
+        "Beijing says the probe is not tit-for-tat",
+        ("CN", TL, "rules_out", GOV),
+        id="not-tit-for-tat",
+    ),
+    case(
+        "Greer says Beijing's curbs are 'not proportional retaliation' but coercion",
+        ("CN", TL, "acting", OTHER),
+        id="not-retaliation-but-worse-is-no-denial",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), DENIED_RETALIATION)
+def test_a_measure_denied_to_be_retaliation(text: str, expected: set[Row]) -> None:
+    assert found(text) == expected
