@@ -1467,3 +1467,38 @@ DENIED_RETALIATION = [
 @pytest.mark.parametrize(("text", "expected"), DENIED_RETALIATION)
 def test_a_measure_denied_to_be_retaliation(text: str, expected: set[Row]) -> None:
     assert found(text) == expected
+
+
+# --- recall: using the lever framed as harming its user is a rejection ------------------------
+
+SELF_HARM = [
+    case(
+        "Offloading US bonds would saddle Riyadh with heavy losses, a Gulf economist says",
+        ("SA", TH, "rules_out", ANALYST),
+        id="saddled-with-losses",
+    ),
+    case(
+        "Selling Treasuries would drive up the yen against Tokyo's own exporters, Nomura writes",
+        ("JP", TH, "rules_out", ANALYST),
+        id="pushing-up-its-currency",
+    ),
+    case(
+        "Counter-tariffs would undercut their own farmers, Canberra's ministers say",
+        ("AU", TL, "rules_out", GOV),
+        id="undercutting-its-own",
+    ),
+    case(
+        "Selling US bonds would saddle Beijing with losses, Capital Economics' Mark Lee cautions",
+        ("CN", TH, "rules_out", ANALYST),
+        id="an-s-less-possessive-reporter",
+    ),
+    case(
+        "Tariffs will hit US farmers, Beijing says",
+        id="harm-to-the-target-is-no-rejection",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), SELF_HARM)
+def test_the_lever_harming_its_user_is_a_rejection(text: str, expected: set[Row]) -> None:
+    assert found(text) == expected
