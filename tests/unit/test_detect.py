@@ -1502,3 +1502,9 @@ SELF_HARM = [
 @pytest.mark.parametrize(("text", "expected"), SELF_HARM)
 def test_the_lever_harming_its_user_is_a_rejection(text: str, expected: set[Row]) -> None:
     assert found(text) == expected
+
+
+def test_a_downgrade_of_a_partner_is_an_owned_measure() -> None:
+    text = "Tokyo's downgrade of Seoul on its white list of trusted partners takes effect"
+    assert found(text) == {("JP", TL, "acting", GOV)}
+    assert found("The downgrade of Japan's credit rating takes effect") == set()
