@@ -21,6 +21,7 @@ from redis.asyncio import Redis
 from schemas import Headline
 from stancewire.demo import sample_wire
 from stancewire.runtime import Stack
+from streams.claims import headline_sentence
 from streams.dedup import Dedup, DedupSettings
 from streams.detect import Detection, detect
 
@@ -38,8 +39,11 @@ def wire(count: int, everything: bool) -> list[tuple[Headline, list[Detection]]]
     t0 = datetime(2025, 1, 1, tzinfo=UTC)
     items = []
     for i in range(count):
-        # A serial number makes each headline a new story, the worst case: every band is set.
-        text = f"{texts[i % len(texts)]} (item {i})"
+        # A serial number in the headline sentence (the claim reads no other) makes each
+        # headline a new story, the worst case: every story in the tag's list is compared.
+        text = texts[i % len(texts)]
+        cut = text.index(headline_sentence(text)) + len(headline_sentence(text))
+        text = f"{text[:cut]} (item {i}){text[cut:]}"
         headline = Headline(
             id=f"b-{i}", text=text, source="Bench", published_at=t0 + timedelta(seconds=i)
         )

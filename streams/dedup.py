@@ -47,7 +47,7 @@ from streams.claims import claim, headline_sentence
 from streams.detect import Detection
 from streams.wording import words
 
-# KEYS[1] exact key; KEYS[2] the tag's events (a list), or KEYS[2..] the MinHash band keys.
+# KEYS[1] exact key; KEYS[2] the tag's stories (a list), or KEYS[2..] the MinHash band keys.
 # ARGV: headline id, published (ms), source, the settings ("exact-ttl near-ttl min-votes
 # window-ms"), the headline's facts (``Claim.facts``, tab-separated). Few arguments:
 # packing them is most of the client's cost.
@@ -102,60 +102,59 @@ local function compatible(i, theirs)
   if found == 0 then return theirs == ',' end
   return found == size(theirs)
 end
--- A story is laid out as (published, its facts, id, source): in a list as items, in a band
--- as one string. It is a match when it is close in time and all its facts are compatible.
-local function matches(story, at)
-  if math.abs(tonumber(story[at]) - published) > window then return false end
-  local j = 1
-  while j <= #facts and compatible(j, story[at + j]) do j = j + 1 end
-  return j > #facts
-end
-local stride = #facts + 3
-if #KEYS == 2 then
-  local items = redis.call('LRANGE', KEYS[2], 0, -1)
-  for i = 1, #items - stride + 1, stride do
-    -- this headline's own story (its exact key expired first): a redelivery, not a copy
-    if items[i + stride - 2] == id then return first() end
-    if matches(items, i) then return near(items[i + stride - 2], items[i + stride - 1]) end
+-- A story is one string, (published, its facts, id, source) joined by tabs, read only as
+-- far as needed: most stories differ from this headline in their first facts.
+local function matches(story)
+  local first_tab = string.find(story, '\\t', 1, true)
+  local at = first_tab + 1
+  for j = 1, #facts do
+    local tab = string.find(story, '\\t', at, true)
+    if not compatible(j, string.sub(story, at, tab - 1)) then return false end
+    at = tab + 1
   end
-  local story = {source, id}
-  for i = #facts, 1, -1 do story[#story + 1] = facts[i] end
-  story[#story + 1] = ARGV[2]
-  redis.call('LPUSH', KEYS[2], unpack(story))
-  redis.call('LTRIM', KEYS[2], 0, stride * 32 - 1)
+  return math.abs(tonumber(string.sub(story, 1, first_tab - 1)) - published) <= window
+end
+-- Its id and source, after its facts (the source last: it may hold anything).
+local function named(story)
+  local at = 1
+  for _ = 1, #facts + 1 do at = string.find(story, '\\t', at, true) + 1 end
+  local tab = string.find(story, '\\t', at, true)
+  return string.sub(story, at, tab - 1), string.sub(story, tab + 1)
+end
+-- The story that matches may be this headline's own (its exact key expired before the
+-- story did): then it is a redelivery, not a copy of itself.
+local function joined(other)
+  local story_id, first_source = named(other)
+  if story_id == id then return first() end
+  return near(story_id, first_source)
+end
+local story = table.concat({ARGV[2], ARGV[5], id, source}, '\\t')
+if #KEYS == 2 then
+  for _, other in ipairs(redis.call('LRANGE', KEYS[2], 0, -1)) do
+    if matches(other) then return joined(other) end
+  end
+  redis.call('LPUSH', KEYS[2], story)
+  redis.call('LTRIM', KEYS[2], 0, 31)
   redis.call('EXPIRE', KEYS[2], near_ttl)
   return first()
 end
 -- MinHash: the candidate stories are those sharing a band; the one sharing most wins.
-local function split(band)
-  local story, at = {}, 1
-  for _ = 1, stride - 1 do
-    local tab = string.find(band, '\\t', at, true)
-    story[#story + 1] = string.sub(band, at, tab - 1)
-    at = tab + 1
-  end
-  story[#story + 1] = string.sub(band, at)  -- the source, last: it may hold anything
-  return story
-end
 local votes, stories = {}, {}
 for i = 2, #KEYS do
   local band = redis.call('GET', KEYS[i])
   if band then
-    local story = split(band)
-    local story_id = story[stride - 1]
-    if story_id == id then return first() end  -- its own bands: a redelivery, as above
-    votes[story_id], stories[story_id] = (votes[story_id] or 0) + 1, story
+    local story_id = named(band)
+    votes[story_id], stories[story_id] = (votes[story_id] or 0) + 1, band
   end
 end
 local best, most = nil, 0
 for story_id, count in pairs(votes) do
-  if (count > most or (count == most and story_id < best)) and matches(stories[story_id], 1) then
+  if (count > most or (count == most and story_id < best)) and matches(stories[story_id]) then
     best, most = story_id, count
   end
 end
-if best and most >= tonumber(min_votes) then return near(best, stories[best][stride]) end
-local band = table.concat({ARGV[2], ARGV[5], id, source}, '\\t')
-for i = 2, #KEYS do redis.call('SET', KEYS[i], band, 'NX', 'EX', near_ttl) end
+if best and most >= tonumber(min_votes) then return joined(stories[best]) end
+for i = 2, #KEYS do redis.call('SET', KEYS[i], story, 'NX', 'EX', near_ttl) end
 return first()
 """
 
@@ -289,7 +288,7 @@ class Dedup:
         args = [headline.id, published, headline.source, self._settings, "\t".join(facts)]
         # The number of facts in the key: a story laid out by another build is not read.
         if what.statements:
-            keys.append(f"sw:dup:{{{tag}}}:events:{len(facts)}")
+            keys.append(f"sw:dup:{{{tag}}}:stories:{len(facts)}")
         else:
             bands = minhash.signature(headline_sentence(headline.text)).bands()
             keys.extend(f"sw:dup:{{{tag}}}:band:{len(facts)}:{band}" for band in bands)

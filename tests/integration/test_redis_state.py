@@ -338,9 +338,7 @@ def test_a_script_failing_for_one_headline_fails_only_it(stack: Stack, redis: Sy
     bad = news("bad", "Japan has no intention of using its Treasury holdings as leverage")
     good = news("good", "China imposes 34% tariffs on all US goods", minutes=1)
     what = claim(bad.text, detect(bad.text))
-    redis.rpush(
-        f"sw:dup:{{{what.tag}}}:events:{len(what.facts())}", *["x"] * (len(what.facts()) + 3)
-    )
+    redis.rpush(f"sw:dup:{{{what.tag}}}:stories:{len(what.facts())}", "x")
 
     async def work(client: Redis) -> list[str]:
         dedup = Dedup(client, DEDUP)
