@@ -61,7 +61,8 @@ def said(text: str) -> set[tuple[str, str, str, str]]:
 
 
 def _checked(pair: Pair) -> bool:
-    """Whether the worker checks the pair: a headline that says nothing is not checked."""
+    """Whether the worker checks a side of the pair: a headline that says nothing is not
+    checked (so it cannot be merged either)."""
     return bool(said(pair.a["text"]) or said(pair.b["text"]))
 
 
@@ -108,7 +109,7 @@ def report(pairs: list[Pair], predicted: list[bool], out: TextIO) -> tuple[float
     seen = [(p, guess) for p, guess in zip(pairs, predicted, strict=True) if _checked(p)]
     seen_precision, seen_recall = scores([p for p, _ in seen], [guess for _, guess in seen])
     print(
-        f"  on the {len(seen)} pairs the worker checks (a statement on either side; "
+        f"  on the {len(seen)} pairs of which the worker checks a side (one with a statement; "
         f"{sum(p.duplicate for p, _ in seen)} duplicates): precision {seen_precision:.3f}, "
         f"recall {seen_recall:.3f}",
         file=out,

@@ -34,7 +34,7 @@ import calendar
 import functools
 import hashlib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -86,7 +86,8 @@ _NUMBER_WORDS = {
     "nine": "9", "ten": "10", "eleven": "11", "twelve": "12", "twenty": "20", "thirty": "30",
     "forty": "40", "fifty": "50", "hundred": "100",
 }  # fmt: skip
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+# Thousands with commas ("1,234.5"), else a decimal point: "01.04.2025" is no one number.
+_NUMBER = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?")
 _DIGIT = re.compile(r"\d")
 # What may follow a figure: a unit of time (then it is a duration), or "other(s)" (then it
 # counts the rest of a list, not the measure: "almonds and 26 other products"; "26 more
@@ -112,13 +113,18 @@ _MONTHS = (
 )
 _DAY = re.compile(
     rf"\b{_MONTHS.format('month')}\s+(?P<day>\d{{1,2}})\b(?!\s*%)"
-    rf"|\b(?P<day_first>\d{{1,2}})\s+{_MONTHS.format('month_after')}"
+    rf"|\b(?P<day_first>\d{{1,2}})\s+{_MONTHS.format('month_after')}",
+    re.IGNORECASE,  # "TO JUNE 2" too
 )
 _MONTH_NUMBER = {name[:3].lower(): n for n, name in enumerate(calendar.month_name) if name}
 _LEVER, _GOODS_CLASS, _DENIAL, _FIGURE = range(4)
-# A headline's attribution ("..., trade committee chair Lange says"): when the detector
-# knows no speaker in it, the speaker is of another kind, not none.
-_ATTRIBUTION = re.compile(r",\s+[^,]{1,60}\b(?:says|said|tells|told|reports|reported)\s*$")
+# A headline's attribution ("..., trade committee chair Lange says"): in a headline without
+# statements, when the detector knows no speaker in it, the speaker is of another kind, not
+# none. A pronoun names nobody ("..., he says").
+_ATTRIBUTION = re.compile(
+    r",\s+(?!(?:he|she|they|it|we|i)\s)[^,]{1,60}\b(?:says|said|tells|told|reports|reported)\s*$"
+)
+_YEAR = re.compile(r"(?:19|20)\d\d")
 
 
 def _terms(spec: str) -> list[tuple[str, bool]]:
@@ -209,39 +215,59 @@ def dates(headline: str) -> list[tuple[tuple[int, int], str]]:
     return found
 
 
-def figures(
-    lowered: str, words: Iterable[tuple[int, int, str]], days: Sequence[tuple[int, int]]
-) -> tuple[frozenset[str], frozenset[str]]:
-    """The figures a headline states exactly, and all its figures rounded ("~30").
+@dataclass(frozen=True, slots=True)
+class Figures:
+    """The figures of a headline: exactly as stated, all of them rounded, and counts of the
+    rest of a list ("almonds and 26 other products": not the measure's own figure)."""
 
-    ``words`` are the figures written in words, as (start, end, digits) in ``lowered``;
-    ``days`` the spans of days of the month, whose digits are no figures. A figure given as
-    approximate ("nearly 30") is only in the rounded ones, so that it is
-    within the facts of an exact figure that rounds to it ("29.8").
-    """
+    exact: frozenset[str]
+    rounded: frozenset[str]
+    others: frozenset[str]
+    approximate: bool
+    """Whether one of them is given as approximate ("nearly C$30 billion"): then only the
+    rounded ones can be compared."""
+
+
+_NO_FIGURES = Figures(frozenset(), frozenset(), frozenset(), approximate=False)
+
+
+def figures(
+    lowered: str, words: Sequence[tuple[int, int, str]], days: Sequence[tuple[int, int]]
+) -> Figures:
+    """The figures of a headline. ``words`` are the figures written in words, as (start,
+    end, digits) in ``lowered``; ``days`` the spans of days of the month, whose digits are
+    no figures. An exact figure stands for its rounding too ("29.8", "~30"), so that an
+    approximate one ("nearly 30") can be within it."""
     found = [(m.start(), m.end(), m.group().replace(",", "")) for m in _NUMBER.finditer(lowered)]
     if not found and not words:
-        return frozenset(), frozenset()
+        return _NO_FIGURES
     exact: set[str] = set()
     rounded: set[str] = set()
+    others: set[str] = set()
+    approximate = False
     for start, end, written in (*found, *words):
         if any(first <= start < last for first, last in days):
             continue
         after = _AFTER_FIGURE.match(lowered, end)
         if after and after["rest"]:
+            others.add(written)
             continue
         stated, approximately = _forms(written, after["unit"] if after else None)
         rounded.add(approximately)
-        if not _APPROXIMATELY.search(lowered, max(0, start - 24), start):
+        if _APPROXIMATELY.search(lowered, max(0, start - 24), start):
+            approximate = True
+        else:
             exact.add(stated)
-    return frozenset(exact), frozenset(rounded)
+    return Figures(frozenset(exact), frozenset(rounded), frozenset(others), approximate)
 
 
 @functools.lru_cache(maxsize=4096)
 def _forms(written: str, unit: str | None) -> tuple[str, str]:
-    """A figure as stated and rounded ("29.8", "~30"), in its unit; cached: wires repeat
-    their figures."""
+    """A figure as stated and rounded ("29.8", "~30"), in its unit; a year is not rounded
+    ("2025", "~2025": not "about 2,000"). Cached: wires repeat their figures."""
     value, suffix = _in_units(Decimal(written), unit)
+    if not unit and _YEAR.fullmatch(written):
+        return written, f"~{written}"
     return f"{_plain(value)}{suffix}", f"~{_plain(_two_digits(value))}{suffix}"
 
 
@@ -251,8 +277,11 @@ class Claim:
     levers: tuple[str, ...]
     polarity: int
     figures: tuple[str, ...]
+    """The figures stated exactly; ("*",) when one is approximate: compare the rounded."""
     rounded: tuple[str, ...]
     """Every figure to two significant digits: the only form of an approximate one."""
+    others: tuple[str, ...]
+    """Counts of the rest of a list ("26 other products")."""
     dates: tuple[str, ...]
     governments: tuple[str, ...]
     speakers: tuple[str, ...]
@@ -263,14 +292,23 @@ class Claim:
     @property
     def tag(self) -> str:
         """The hash tag of the headline's keys: what must be equal for two reports to be
-        compared at all."""
+        compared at all. Without statements the facts are in it too, all but the kinds of
+        speaker (a copy drops a credit such as "- foreign ministry"): MinHash finds words
+        alike, not facts, and a band taken by a story of other facts would be lost to the
+        copies of this one."""
         parts = [*self.statements, "#", str(self.polarity)]
+        if not self.statements:
+            named: list[tuple[str, ...]] = [self.figures, self.rounded, self.others]
+            named += [self.dates, self.governments, self.goods, self.answered, self.levers]
+            parts += ["#", *(",".join(fact) for fact in named)]
         return hashlib.blake2b("|".join(parts).encode(), digest_size=8).hexdigest()
 
     def facts(self) -> list[str]:
         """The facts as the dedup script reads them: ",a,b," (and "," for none)."""
         facts = (
-            (*self.figures, *self.rounded),
+            self.figures,
+            self.rounded,
+            self.others,
             self.dates,
             self.governments,
             self.speakers,
@@ -297,14 +335,15 @@ def _lower(text: str) -> str:
 
 
 def _outermost(hits: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
-    """Hits not inside a longer one: "critical metals" is minerals, not also metals."""
-    return [
-        hit
-        for hit in hits
-        if not any(
-            o[0] <= hit[0] and hit[1] <= o[1] and o[1] - o[0] > hit[1] - hit[0] for o in hits
-        )
-    ]
+    """Hits not inside a longer one: "critical metals" is minerals, not also metals. In one
+    sweep by start (longest first), keeping hits that end past the longest so far."""
+    kept: list[tuple[int, int, str]] = []
+    reach = -1
+    for start, end, name in sorted(hits, key=lambda hit: (hit[0], -hit[1])):
+        if end > reach or (kept and (start, end) == kept[-1][:2]):
+            kept.append((start, end, name))
+            reach = max(reach, end)
+    return kept
 
 
 def claim(text: str, detections: Sequence[Detection]) -> Claim:
@@ -333,9 +372,9 @@ def claim(text: str, detections: Sequence[Detection]) -> Claim:
     own = {name for start, _, name in goods if start < own_goods_end}
     answered = {name for start, _, name in goods if start >= own_goods_end}
     days = dates(headline) if _DIGIT.search(headline) else []
-    exact, rounded = figures(lowered, words, [span for span, _ in days])
+    found = figures(lowered, words, [span for span, _ in days])
     governments, speakers = entities(headline)
-    if not speakers and _ATTRIBUTION.search(lowered):
+    if not detections and not speakers and _ATTRIBUTION.search(lowered):
         speakers = frozenset({Speaker.OTHER})
     return Claim(
         statements=tuple(
@@ -343,8 +382,9 @@ def claim(text: str, detections: Sequence[Detection]) -> Claim:
         ),
         levers=tuple(sorted(levers)),
         polarity=denials % 2,
-        figures=tuple(sorted(exact)),
-        rounded=tuple(sorted(rounded)),
+        figures=("*",) if found.approximate else tuple(sorted(found.exact)),
+        rounded=tuple(sorted(found.rounded)),
+        others=tuple(sorted(found.others)),
         dates=tuple(sorted({day for _, day in days})),
         governments=tuple(sorted(governments)),
         speakers=tuple(sorted(speakers)),

@@ -31,6 +31,7 @@ step never turns a headline into its own duplicate, and a duplicate stays one.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -38,7 +39,13 @@ from typing import cast
 
 import hiredis
 from redis.asyncio import Redis
-from redis.exceptions import NoScriptError, ResponseError
+from redis.exceptions import (
+    BusyLoadingError,
+    NoScriptError,
+    OutOfMemoryError,
+    ReadOnlyError,
+    ResponseError,
+)
 
 from schemas import Headline
 from schemas.settings import WorkerSettings
@@ -92,7 +99,8 @@ end
 local mine = {}
 for i, fact in ipairs(facts) do mine[i] = probes(fact) end
 local function compatible(i, theirs)
-  if theirs == facts[i] then return true end
+  -- ",*," stands for any list: exact figures, when one of them is approximate
+  if theirs == facts[i] or theirs == ',*,' or facts[i] == ',*,' then return true end
   local found = 0
   for _, probe in ipairs(mine[i]) do
     if string.find(theirs, probe, 1, true) then found = found + 1 end
@@ -200,6 +208,9 @@ class DedupSettings:
         )
 
 
+LAYOUT = 2
+"""The version of a story's layout (its facts and their meaning): a part of its key."""
+
 CHUNK = 32
 """Checks per write in :meth:`Dedup.check_many`."""
 
@@ -286,12 +297,13 @@ class Dedup:
         published = str(int(headline.published_at.timestamp() * 1000))
         facts = what.facts()
         args = [headline.id, published, headline.source, self._settings, "\t".join(facts)]
-        # The number of facts in the key: a story laid out by another build is not read.
+        # The layout in the key: a story laid out by another build is never read.
+        layout = f"{LAYOUT}.{len(facts)}"
         if what.statements:
-            keys.append(f"sw:dup:{{{tag}}}:stories:{len(facts)}")
+            keys.append(f"sw:dup:{{{tag}}}:stories:{layout}")
         else:
             bands = minhash.signature(headline_sentence(headline.text)).bands()
-            keys.extend(f"sw:dup:{{{tag}}}:band:{len(facts)}:{band}" for band in bands)
+            keys.extend(f"sw:dup:{{{tag}}}:band:{layout}:{band}" for band in bands)
         return keys, args
 
 
@@ -299,11 +311,21 @@ class CheckFailed(Exception):
     """The script failed for one headline (a bug, not an outage: Redis answered)."""
 
 
+# Redis refusing a write or a script, whether the script's call or Redis itself says so:
+# out of memory, a read-only replica, loading (redis-py's classes for these drop the code
+# from the message), busy with another script, no master, too few replicas.
+_OUTAGES = (OutOfMemoryError, ReadOnlyError, BusyLoadingError)
+_OUTAGE = re.compile(r"(?:BUSY|MASTERDOWN|NOREPLICAS)\b")
+
+
 def _failed(exc: ResponseError) -> CheckFailed:
-    """The script's own error for one headline; any other error reply (out of memory, a
-    read-only replica) is Redis failing, raised as it is."""
-    if "user_script" in str(exc) or "Error running script" in str(exc):
-        return CheckFailed(str(exc))
+    """The script's own error for one headline; Redis failing (out of memory, a read-only
+    replica: even when raised inside the script) is raised as it is."""
+    message = str(exc)
+    if isinstance(exc, _OUTAGES) or _OUTAGE.match(message):
+        raise exc
+    if "user_script" in message or "Error running script" in message:
+        return CheckFailed(message)
     raise exc
 
 

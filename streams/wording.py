@@ -1,10 +1,12 @@
 """The words of a headline as dedup compares them. Pure: no I/O.
 
-Wires spell the same words differently: "U.S." and "US", "$75 bln" and "$75 billion", "Feb.
-14" and "February 14", "25 pct" and "25%". A syndicated copy differs from its original by
-such spellings, so the exact fingerprint (``streams.dedup``) and the MinHash features
-(``streams.minhash``) read the words in one spelling: case, punctuation and spacing do not
-count either.
+Wires spell the same words differently: "U.S." and "US", "$75 bln", "$75bn" and "$75
+billion", "Feb. 14" and "February 14", "25 pct" and "25%". A syndicated copy differs from
+its original by such spellings, so the exact fingerprint (``streams.dedup``) and the MinHash
+features (``streams.minhash``) read the words in one spelling: case, punctuation and spacing
+do not count either. Words are letters and digits of any script; combining marks are not
+kept (a limit for scripts that write vowels with them; the detector reads English only, so
+the worker checks no such headline).
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import re
 _WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
 # Initials written with full stops ("U.S.", "U.K.", "E.U."): one word.
 _INITIALS = re.compile(r"\b([a-z])\.([a-z])\.(?:([a-z])\.)?")
+# A unit written onto its figure ("$75bn", "25pct").
+_GLUED = re.compile(r"(\d)(bln|bn|mln|mn|trln|tn|pct)\b")
 _SPELLINGS = {
     "bln": "billion",
     "bn": "billion",
@@ -41,5 +45,6 @@ def words(text: str) -> list[str]:
     """The words of ``text``, casefolded, in one spelling ("%" is "percent")."""
     folded = text.casefold().replace("\u2019", "'")
     folded = _INITIALS.sub(lambda m: "".join(filter(None, m.groups())), folded)
+    folded = _GLUED.sub(r"\1 \2", folded)
     folded = folded.replace("%", " percent ").replace("per cent", "percent")
     return [_SPELLINGS.get(word, word) for word in _WORD.findall(folded)]

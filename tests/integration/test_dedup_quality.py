@@ -20,10 +20,10 @@ PAIRS = Path(__file__).parents[1] / "data" / "dedup"
     ("name", "floors"),
     [
         # The same-instant floor is lower than the dated one: with every pair published at
-        # one instant only the texts tell stories apart, and headlines without statements
-        # (market news, which the worker does not check) differ by a verb MinHash cannot read.
-        ("pairs.jsonl", (0.99, 0.83, 0.89)),
-        ("pairs2.jsonl", (0.97, 0.58, 0.80)),
+        # one instant only the texts tell stories apart, and some differ by a verb the
+        # detector does not read ("imposes" and "lifts"; "labels" and "drops the label").
+        ("pairs.jsonl", (0.99, 0.83, 0.91)),
+        ("pairs2.jsonl", (0.97, 0.60, 0.81)),
     ],
 )
 def test_the_pair_sets_keep_their_precision_and_recall(

@@ -9,12 +9,13 @@ from typing import TypeVar
 
 from redis import Redis as SyncRedis
 from redis.asyncio import Redis
+from redis.exceptions import ResponseError
 
 from schemas import Alert, Headline, Speaker, Stance, Statement, Topic
 from schemas.state import OUTBOX_KEY, STATE_COMPLETE_KEY, StanceState
 from stancewire.runtime import Stack
 from streams.claims import claim
-from streams.dedup import CheckFailed, Dedup, DedupSettings, Verdict
+from streams.dedup import LAYOUT, CheckFailed, Dedup, DedupSettings, Verdict
 from streams.detect import detect
 from streams.stance import Outcome, StanceStore
 from streams.stories import Stories
@@ -338,13 +339,36 @@ def test_a_script_failing_for_one_headline_fails_only_it(stack: Stack, redis: Sy
     bad = news("bad", "Japan has no intention of using its Treasury holdings as leverage")
     good = news("good", "China imposes 34% tariffs on all US goods", minutes=1)
     what = claim(bad.text, detect(bad.text))
-    redis.rpush(f"sw:dup:{{{what.tag}}}:stories:{len(what.facts())}", "x")
+    redis.rpush(f"sw:dup:{{{what.tag}}}:stories:{LAYOUT}.{len(what.facts())}", "x")
 
     async def work(client: Redis) -> list[str]:
         dedup = Dedup(client, DEDUP)
         return seen(await dedup.check_many([(h, detect(h.text)) for h in (bad, good)]))
 
     assert with_redis(stack, work) == ["failed", "first"]
+
+
+def test_redis_out_of_memory_inside_the_script_is_an_outage_not_one_headline_failing(
+    stack: Stack, redis: SyncRedis
+) -> None:
+    """Redis refusing the script's writes (here: out of memory) raises, so the screen fails
+    open for the batch instead of dead-lettering every headline as a script bug."""
+    items = [news("a", "China imposes 34% tariffs on all US goods")]
+
+    async def work(client: Redis) -> str:
+        dedup = Dedup(client, DEDUP)
+        try:
+            await dedup.check_many([(h, detect(h.text)) for h in items])
+        except ResponseError as exc:
+            return type(exc).__name__
+        return "no error"
+
+    redis.config_set("maxmemory-policy", "noeviction")
+    redis.config_set("maxmemory", "1")
+    try:
+        assert with_redis(stack, work) == "OutOfMemoryError"
+    finally:
+        redis.config_set("maxmemory", "0")
 
 
 def test_a_redelivery_after_its_exact_key_expired_is_not_its_own_duplicate(
@@ -366,9 +390,9 @@ def test_without_statements_a_copy_joins_by_its_words_and_facts(
     """Market news, which carries no statement: a candidate shares MinHash bands, and joins
     only when its facts are compatible too; read again after its exact key expired, a
     headline finds its own bands, which makes it a redelivery."""
-    ten = news("a", "10-year Treasury yield rises to 4.5% as tariffs rattle bond markets")
+    ten = news("a", "US 10-year Treasury yield rises to 4.5% as tariffs rattle bond markets")
     copy = news("b", "U.S. 10-yr Treasury yield rises to 4.5 pct as tariffs rattle bond markets")
-    thirty = news("c", "30-year Treasury yield rises to 4.5% as tariffs rattle bond markets")
+    thirty = news("c", "US 30-year Treasury yield rises to 4.5% as tariffs rattle bond markets")
     assert not any(detect(h.text) for h in (ten, copy, thirty))
     assert checked(stack, [ten, copy, thirty]) == [("first", "a"), ("near", "a"), ("first", "c")]
     for key in redis.scan_iter("sw:dup:*:exact:*"):

@@ -11,6 +11,7 @@ def test_wire_spellings_are_one_spelling() -> None:
     wire = "China to halve tariffs on $75 bln of U.S. goods from Feb. 14, 25 pct"
     plain = "China to halve tariffs on $75 billion of US goods from February 14, 25%"
     assert words(wire) == words(plain)
+    assert words("$75bn, 25pct") == words("$75 bln, 25 pct")
     assert fingerprint(wire) == fingerprint(plain)
     assert signature(wire) == signature(plain)
 
