@@ -59,6 +59,7 @@ from streams.wording import words
 # window-ms"), the headline's facts (``Claim.facts``, tab-separated). Few arguments:
 # packing them is most of the client's cost.
 _CHECK = """
+local find, sub, abs = string.find, string.sub, math.abs
 local id, published, source = ARGV[1], tonumber(ARGV[2]), ARGV[3]
 local exact_ttl, near_ttl, min_votes, window =
   string.match(ARGV[4], '^(%d+) (%d+) (%d+) (%d+)$')
@@ -68,7 +69,7 @@ if held then
   local holder, at, story, layer, first_source =
     string.match(held, '^(.-)\\t(.-)\\t(.-)\\t(.-)\\t(.*)$')
   if holder == id then return {'redelivery', story, layer, first_source} end
-  if math.abs(tonumber(at) - published) <= window then
+  if abs(tonumber(at) - published) <= window then
     return {'exact', story, 'exact', first_source}
   end
 end
@@ -93,7 +94,7 @@ local function probes(list)
 end
 local function size(list)
   local n, at = -1, 0
-  repeat n, at = n + 1, string.find(list, ',', at + 1, true) until not at
+  repeat n, at = n + 1, find(list, ',', at + 1, true) until not at
   return n - 1
 end
 local mine = {}
@@ -103,7 +104,7 @@ local function compatible(i, theirs)
   if theirs == facts[i] or theirs == ',*,' or facts[i] == ',*,' then return true end
   local found = 0
   for _, probe in ipairs(mine[i]) do
-    if string.find(theirs, probe, 1, true) then found = found + 1 end
+    if find(theirs, probe, 1, true) then found = found + 1 end
   end
   if found == #mine[i] then return true end
   -- none of mine in theirs: only an empty list is within mine
@@ -113,21 +114,21 @@ end
 -- A story is one string, (published, its facts, id, source) joined by tabs, read only as
 -- far as needed: most stories differ from this headline in their first facts.
 local function matches(story)
-  local first_tab = string.find(story, '\\t', 1, true)
+  local first_tab = find(story, '\\t', 1, true)
   local at = first_tab + 1
   for j = 1, #facts do
-    local tab = string.find(story, '\\t', at, true)
-    if not compatible(j, string.sub(story, at, tab - 1)) then return false end
+    local tab = find(story, '\\t', at, true)
+    if not compatible(j, sub(story, at, tab - 1)) then return false end
     at = tab + 1
   end
-  return math.abs(tonumber(string.sub(story, 1, first_tab - 1)) - published) <= window
+  return abs(tonumber(sub(story, 1, first_tab - 1)) - published) <= window
 end
 -- Its id and source, after its facts (the source last: it may hold anything).
 local function named(story)
   local at = 1
-  for _ = 1, #facts + 1 do at = string.find(story, '\\t', at, true) + 1 end
-  local tab = string.find(story, '\\t', at, true)
-  return string.sub(story, at, tab - 1), string.sub(story, tab + 1)
+  for _ = 1, #facts + 1 do at = find(story, '\\t', at, true) + 1 end
+  local tab = find(story, '\\t', at, true)
+  return sub(story, at, tab - 1), sub(story, tab + 1)
 end
 -- The story that matches may be this headline's own (its exact key expired before the
 -- story did): then it is a redelivery, not a copy of itself.

@@ -18,7 +18,7 @@ _WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
 # Initials written with full stops ("U.S.", "U.K.", "E.U."): one word.
 _INITIALS = re.compile(r"\b([a-z])\.([a-z])\.(?:([a-z])\.)?")
 # A unit written onto its figure ("$75bn", "25pct").
-_GLUED = re.compile(r"(\d)(bln|bn|mln|mn|trln|tn|pct)\b")
+_GLUED = re.compile(r"([0-9])(bln|bn|mln|mn|trln|tn|pct)\b")
 _SPELLINGS = {
     "bln": "billion",
     "bn": "billion",
@@ -44,7 +44,8 @@ _SPELLINGS = {
 def words(text: str) -> list[str]:
     """The words of ``text``, casefolded, in one spelling ("%" is "percent")."""
     folded = text.casefold().replace("\u2019", "'")
-    folded = _INITIALS.sub(lambda m: "".join(filter(None, m.groups())), folded)
+    if "." in folded:
+        folded = _INITIALS.sub(lambda m: "".join(filter(None, m.groups())), folded)
     folded = _GLUED.sub(r"\1 \2", folded)
     folded = folded.replace("%", " percent ").replace("per cent", "percent")
     return [_SPELLINGS.get(word, word) for word in _WORD.findall(folded)]
