@@ -105,15 +105,9 @@ _WIRE_PREFIX = re.compile(
     r"\s*(?:UPDATE\s*\d*|REFILE|CORRECTED|RPT|EXCLUSIVE|BREAKING|WRAPUP\s*\d*)\s*[-:]+\s*", re.I
 )
 _DATELINE = re.compile(
-    r"\s*(?P<city>[A-Z][A-Za-z.'-]*(?:\s[A-Z][A-Za-z.'-]*){0,2})"  # TOKYO, NEW DELHI, Kuala Lumpur
+    r"\s*[A-Z][A-Za-z.'-]*(?:\s[A-Z][A-Za-z.'-]*){0,2}"  # the city: TOKYO, NEW DELHI, Kuala Lumpur
     r"(?:,\s+[A-Z][a-z]{2,8}\.?\s+\d{1,2})?"  # the date: ", May 4"
     r"\s*\([^)]{1,40}\)\s*[-\u2013\u2014]+\s*"  # the agency: "(Reuters) -"
-)
-
-# A dateline without an agency: "OTTAWA -", "NEW DELHI, May 4 -", in capitals.
-_BARE_DATELINE = re.compile(
-    r"\s*(?P<city>[A-Z][A-Z.'-]+(?:\s[A-Z][A-Z.'-]+){0,2})(?:,\s+[A-Z][a-z]{2,8}\.?\s+\d{1,2})?"
-    r"\s+[-\u2013\u2014]+\s"
 )
 
 
@@ -319,20 +313,13 @@ _SENTENCE_SPLIT = compile_guarded(
     r"(?<!\b(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Oct|Nov|Dec|Gov|Sen|Rep)\.)(?<!\bSept\.)"
     r"\s+(?=[A-Z\"'\u2018])|\s+[-\u2013\u2014]\s+(?=[A-Z])|(?<=\w):\s+(?=[A-Z\"'\u2018])|\s*;\s+|\n+"
 )
-_REPORTING_AFTER = re.compile(  # ("Capital Economics' John Higgins cautions": s-less too)
-    rf"(?:{_APOS}s?)?(?:\s+[\w'.-]+){{0,4}}?\s+(?:says?|said|saying|suggest\w*|argu\w*|"
+_REPORTING_AFTER = re.compile(
+    rf"(?:{_APOS}s)?(?:\s+[\w'.-]+){{0,4}}?\s+(?:says?|said|saying|suggest\w*|argu\w*|"
     r"expect\w*|believe\w*|speculat\w*|reckon\w*|not(?:e|es|ed)|told|tells?|stated?|states|"
     r"stress\w*|insist\w*|reiterat\w*|add(?:s|ed)|wr(?:ote|ites?)|see|think|claim\w*|"
     r"predict\w*|point(?:s|ed)\s+out|made\s+clear|signal\w*|indicat\w*|float\w*|fear\w*|"
-    r"warn\w*|caution\w*|hint\w*|call(?:s|ed)?|urg(?:e|es|ed|ing)|read|report(?:s|ed)?|tweets?|"
+    r"warn\w*|caution\w*|hint\w*|call(?:s|ed)?|urg(?:e|es|ed|ing)|read|reports?|tweets?|"
     r"posts?|debat\w*|discuss\w*)\b",
-    re.IGNORECASE,
-)
-# "Kato tells the FT that ...", "in an interview with Nikkei": the outlet is the audience,
-# not a speaker.
-_AUDIENCE_BEFORE = compile_guarded(
-    r"\b(?:tells?|told|telling|interview\s+with|(?:writes|wrote|writing|op-ed)\s+in)\s+"
-    r"(?:the\s+)?(?:[\w-]+\s+){0,2}?$",
     re.IGNORECASE,
 )
 _ACCORDING_TO = compile_guarded(r"(?:according\s+to|citing)\s+(?:\w+\s+){0,2}$", re.IGNORECASE)
@@ -461,7 +448,6 @@ class _Found:
     found: set[tuple[int, int]]
     lever_hits: list[_Compiled]
     cue_hits: list[tuple[int, int, tuple[int, int]]] | None  # None: offsets unreliable
-    dateline: str | None = None  # the government of the capital the story is filed from
 
 
 _TOPIC, _LEVER, _STANCE, _SPEAKER, _ALIAS, _NOT_LEVER = range(6)
@@ -540,10 +526,6 @@ class Detector:
         self._prefilter.make_automaton()
         self._scanner.make_automaton()
         self._calibration = dict(lexicon.calibration)
-        # a dateline's city, in capitals, by the government whose capital (metonym) it is
-        self._datelines = {
-            n.upper(): g.code for g in lexicon.governments for n in (*g.names, *g.metonyms)
-        }
 
     @classmethod
     def from_path(cls, path: Path | str | None = None) -> Detector:
@@ -557,7 +539,7 @@ class Detector:
         """Every statement in ``text``, one per government, topic and speaker. ``at`` is
         the headline's date, which decides who holds an office ("Kato" in 2025 is Japan's
         finance minister); without it any term of office counts."""
-        start, city = _story_head(text)
+        start = story_start(text)
         if start:  # blanked, not cut: evidence spans stay offsets into the headline
             text = " " * start + text[start:]
         lower = text.lower()
@@ -592,10 +574,7 @@ class Detector:
         # "ß".lower() is one character but "İ".lower() two: then offsets in ``lower`` are
         # not offsets in ``text``, and every sentence runs the cues triggered in the text.
         aligned = cue_hits if len(lower) == len(text) else None
-        dateline = self._datelines.get(city.upper()) if city else None
-        return self._read(
-            text, _Found(spans, terms, text_topics, found, lever_hits, aligned, dateline)
-        )
+        return self._read(text, _Found(spans, terms, text_topics, found, lever_hits, aligned))
 
     def _triggered_in(self, hits: _Found, start: int, end: int) -> set[tuple[int, int]]:
         """The stance and speaker cues whose triggers occur in the sentence at ``start:end``:
@@ -643,7 +622,6 @@ class Detector:
                 local_terms,
                 text_topics=text_topics,
                 text_government=text_government,
-                dateline=hits.dateline,
                 media_piece=media_piece,
                 found=found,
                 lever_hits=lever_hits,
@@ -701,12 +679,11 @@ class Detector:
         *,
         text_topics: list[Topic],
         text_government: str | None,
-        dateline: str | None,
         media_piece: bool,
         found: set[tuple[int, int]],
         lever_hits: list[_Compiled],
     ) -> Iterable[tuple[Detection, bool, bool]]:
-        if not (governments or text_government or spans or dateline):
+        if not (governments or text_government or spans):
             return
         terms = _topic_terms(sentence, by_topic)
         if not terms and len(text_topics) == 1:
@@ -743,14 +720,10 @@ class Detector:
                     owner = governments[0][1]
                 if owner is None and speaker_cue is not None and speaker_cue.named:
                     owner = speaker_government
-                gov_basis = "owner"
-                if owner is None and _home_measure(spans, governments, dateline):
-                    # "NEW DELHI - Higher duties on 28 American goods kick in": a measure of
-                    # no named owner, filed from a capital, is that government's
-                    owner, gov_basis = dateline, "dateline"
                 if owner is None:
                     continue
                 government: str | None = owner
+                gov_basis = "owner"
                 characterized = _characterized(sentence, governments, owner, cue.start)
             elif speaker_government and (
                 cue.rule == "threatens.consequences"
@@ -792,10 +765,6 @@ class Detector:
                     government, gov_basis = speaker_government, "speaker"
                 if government is None:
                     government, gov_basis = text_government, "text"
-                if government is None and dateline is not None:
-                    # "BEIJING (Reuters) - The commerce ministry ... could face duties": no
-                    # government named as actor; the story's capital is the one left
-                    government, gov_basis = dateline, "dateline"
             if government is None:
                 continue
             if speaker_cue is None:
@@ -966,8 +935,6 @@ class Detector:
                 continue
             speaker = self.lexicon.speaker_cues[compiled.index].speaker
             for m in compiled.regex.finditer(sentence):
-                if speaker is Speaker.MEDIA and _AUDIENCE_BEFORE.search(_tail(sentence, m.start())):
-                    continue
                 government = None
                 if speaker is Speaker.GOVERNMENT:
                     government = _owner_of_title(sentence, spans, m.start())
@@ -1295,8 +1262,8 @@ def _owner_before(sentence: str, spans: list[_Span], position: int) -> str | Non
 
 _OWNED_MEASURE = re.compile(
     rf"(?:{_APOS}s)?(?:\s+[\w$%.-]+){{0,5}}?\s+(?:counter-?tariffs?|counter-?measures|tariffs?|"
-    r"duty|duties|levies|levy|curbs|controls|freeze|bans?|restrictions|rules|surcharges?|"
-    r"refusal|boycott|embargo|fees|surtax|downgrade|delisting)\b",
+    r"duties|levies|levy|curbs|controls|freeze|bans?|restrictions|rules|surcharges?|"
+    r"refusal|boycott|embargo|fees|surtax)\b",
     re.IGNORECASE,
 )
 
@@ -1414,30 +1381,11 @@ def default_detector() -> Detector:
 
 def story_start(text: str) -> int:
     """Where the story proper begins: after a wire prefix and a dateline, if any."""
-    return _story_head(text)[0]
-
-
-def _story_head(text: str) -> tuple[int, str]:
-    """Where the story proper begins (after a wire prefix and an agency's dateline, if any)
-    and the city of its dateline ("" when none; a dateline without an agency, "OTTAWA -",
-    is part of the story, so only its city is given)."""
     # (Each needs a character most headlines lack: a test is cheaper than a failed match.)
     prefix = _WIRE_PREFIX.match(text) if "-" in text or ":" in text else None
     start = prefix.end() if prefix else 0
     dateline = _DATELINE.match(text, start) if "(" in text else None
-    if dateline is not None:
-        return dateline.end(), dateline.group("city")
-    bare = _BARE_DATELINE.match(text, start) if text[start + 1 : start + 2].isupper() else None
-    return start, bare.group("city") if bare else ""
-
-
-def _home_measure(spans: list[_Span], governments: list[tuple[int, str]], home: str | None) -> bool:
-    """Whether a measure of no named owner can be the government of the story's capital: it
-    has one, and the sentence names it only as an actor (not "duties on Chinese goods")."""
-    if home is None:
-        return False
-    actors = {start for start, code in governments if code == home}
-    return all(span.start in actors for span in spans if span.code == home)
+    return dateline.end() if dateline else start
 
 
 def detect(text: str, at: datetime | date | None = None) -> list[Detection]:

@@ -1241,75 +1241,6 @@ def test_a_plan_named_as_an_object_is_not_the_subjects_act() -> None:
     assert found("Ottawa has taken note of the plan to double US steel tariffs") == set()
 
 
-# --- recall: a measure of no named owner belongs to the capital the story is filed from -----
-
-DATELINE_OWNER = [
-    case(
-        "OTTAWA - Surtaxes on C$20 billion of American steel and whisky kick in at midnight",
-        ("CA", TL, "acting", GOV),
-        id="bare-dateline-owns-a-measure-taking-effect",
-    ),
-    case(
-        "TOKYO (Jiji Press) - The trade ministry says extra duties of 20% could be "
-        "imposed on American beef if talks stall",
-        ("JP", TL, "threatens", GOV),
-        id="agency-dateline-is-the-government-left",
-    ),
-    case(
-        "BEIJING - Tariffs on Chinese solar panels take effect on Monday",
-        id="the-dateline-named-as-the-counterpart-owns-nothing",
-    ),
-    case(
-        "GENEVA - Retaliatory duties on American bourbon take effect",
-        id="a-city-that-is-no-capital-owns-nothing",
-    ),
-    case(
-        "Surtaxes on American steel kick in at midnight",
-        id="no-dateline-no-owner",
-    ),
-]
-
-
-@pytest.mark.parametrize(("text", "expected"), DATELINE_OWNER)
-def test_the_datelines_government_owns_an_unowned_measure(text: str, expected: set[Row]) -> None:
-    assert found(text) == expected
-
-
-# --- recall: easing a retaliatory measure is open (lifting, halving, calling off) ------------
-
-DE_ESCALATION = [
-    case(
-        "Ankara halves the additional duties on American rice and cars",
-        ("TR", TL, "open", GOV),
-        id="halving-the-duties",
-    ),
-    case(
-        "Ottawa slashes retaliatory tariffs on US orange juice and appliances",
-        ("CA", TL, "open", GOV),
-        id="slashing-retaliatory-tariffs-without-a-determiner",
-    ),
-    case(
-        "Brazil calls off the extra 10% and 15% levies on US ethanol",
-        ("BR", TL, "open", GOV),
-        id="calling-off-with-a-longer-gap",
-    ),
-    case(
-        "Mexico to trim punitive duties on US pork as talks advance",
-        ("MX", TL, "open", GOV),
-        id="trimming-punitive-duties",
-    ),
-    case(
-        "Vietnam and Japan sign a deal that halves tariffs on beef and removes duties on cars",
-        id="a-trade-deal-cutting-ordinary-tariffs-is-no-lever",
-    ),
-]
-
-
-@pytest.mark.parametrize(("text", "expected"), DE_ESCALATION)
-def test_easing_a_retaliatory_measure_is_open(text: str, expected: set[Row]) -> None:
-    assert found(text) == expected
-
-
 # --- recall: officials the lexicon lacked, by surname, within their terms of office ----------
 
 
@@ -1332,11 +1263,6 @@ def test_easing_a_retaliatory_measure_is_open(text: str, expected: set[Row]) -> 
             {("TR", TL, "threatens", GOV)},
         ),
         (
-            "Tau rejects calls for retaliatory tariffs on American goods",
-            datetime(2025, 4, 8, tzinfo=UTC),
-            {("ZA", TL, "rules_out", GOV)},
-        ),
-        (
             "Manturov rules out restricting nickel exports to the United States",
             datetime(2022, 3, 10, tzinfo=UTC),
             {("RU", TL, "rules_out", GOV)},
@@ -1351,7 +1277,6 @@ def test_easing_a_retaliatory_measure_is_open(text: str, expected: set[Row]) -> 
         "in-office",
         "out-of-office",
         "speaker-after-the-cue",
-        "surname-alias",
         "two-terms",
         "press-secretary",
     ],
@@ -1361,150 +1286,3 @@ def test_officials_added_speak_in_their_terms(text: str, on: datetime, expected:
         (d.government, d.topic.value, d.stance.value, d.speaker.value) for d in detect(text, on)
     }
     assert rows == expected
-
-
-# --- recall: outlets that report are media; an outlet told something is the audience --------
-
-OUTLETS = [
-    case(
-        "Seoul is weighing retaliatory tariffs on Japanese goods, Yonhap reports",
-        ("KR", TL, "open", MEDIA),
-        id="a-news-agency-reports",
-    ),
-    case(
-        "Beijing could halt purchases of US soybeans, the FT reported",
-        ("CN", TL, "open", MEDIA),
-        id="an-acronym-outlet-reported",
-    ),
-    case(
-        "Ottawa plans counter-tariffs on US steel, the Globe and Mail says",
-        ("CA", TL, "threatens", MEDIA),
-        id="a-newspaper-says",
-    ),
-    case(
-        "Kato tells the FT that Japan will not sell its Treasuries",
-        ("JP", TH, "rules_out", GOV),
-        id="an-outlet-told-is-the-audience",
-    ),
-    case(
-        "Japan will not sell its Treasuries, Kato says in an interview with Nikkei",
-        ("JP", TH, "rules_out", GOV),
-        id="an-outlet-interviewing-is-the-audience",
-    ),
-]
-
-
-@pytest.mark.parametrize(("text", "expected"), OUTLETS)
-def test_outlets_report_as_media(text: str, expected: set[Row]) -> None:
-    assert found(text) == expected
-
-
-# --- recall: more measures and verbs of acting (a duty, pausing purchases, deposits) ---------
-
-MORE_MEASURES = [
-    case(
-        "The 40% US duty on Brazilian coffee takes effect",
-        ("US", TL, "acting", GOV),
-        id="a-singular-duty-owned-by-a-name",
-    ),
-    case(
-        "Honda pays duty on imported parts as officials on duty check cargo",
-        id="duty-as-an-obligation-or-a-shift-is-no-lever",
-    ),
-    case(
-        "Ottawa tells its liquor boards to pause purchases of American wine",
-        ("CA", TL, "acting", GOV),
-        id="pausing-purchases-is-a-halt",
-    ),
-    case(
-        "BEIJING - Importers of US chemicals must post deposits of 43% from Friday, MOFCOM says",
-        ("CN", TL, "acting", GOV),
-        id="deposits-posted",
-    ),
-    case(
-        "Seoul floats using its US Treasury holdings as a chip in the tariff talks",
-        ("KR", TH, "open", GOV),
-        id="holdings-as-a-chip",
-    ),
-    case(
-        "TSMC shows off its chip technology as a chip war heats up",
-        id="a-chip-war-is-no-card",
-    ),
-]
-
-
-@pytest.mark.parametrize(("text", "expected"), MORE_MEASURES)
-def test_more_measures_and_verbs_of_acting(text: str, expected: set[Row]) -> None:
-    assert found(text) == expected
-
-
-# --- recall: a measure denied to be retaliation is a rejection -------------------------------
-
-DENIED_RETALIATION = [
-    case(
-        "Seoul denies the export checks are payback for Tokyo's curbs",
-        ("KR", TL, "rules_out", GOV),
-        id="denying-payback",
-    ),
-    case(
-        "The licensing rules are not an embargo and not a countermeasure, Tokyo says",
-        ("JP", TL, "rules_out", GOV),
-        id="not-a-countermeasure",
-    ),
-    case(
-        "Beijing says the probe is not tit-for-tat",
-        ("CN", TL, "rules_out", GOV),
-        id="not-tit-for-tat",
-    ),
-    case(
-        "Greer says Beijing's curbs are 'not proportional retaliation' but coercion",
-        ("CN", TL, "acting", OTHER),
-        id="not-retaliation-but-worse-is-no-denial",
-    ),
-]
-
-
-@pytest.mark.parametrize(("text", "expected"), DENIED_RETALIATION)
-def test_a_measure_denied_to_be_retaliation(text: str, expected: set[Row]) -> None:
-    assert found(text) == expected
-
-
-# --- recall: using the lever framed as harming its user is a rejection ------------------------
-
-SELF_HARM = [
-    case(
-        "Offloading US bonds would saddle Riyadh with heavy losses, a Gulf economist says",
-        ("SA", TH, "rules_out", ANALYST),
-        id="saddled-with-losses",
-    ),
-    case(
-        "Selling Treasuries would drive up the yen against Tokyo's own exporters, Nomura writes",
-        ("JP", TH, "rules_out", ANALYST),
-        id="pushing-up-its-currency",
-    ),
-    case(
-        "Counter-tariffs would undercut their own farmers, Canberra's ministers say",
-        ("AU", TL, "rules_out", GOV),
-        id="undercutting-its-own",
-    ),
-    case(
-        "Selling US bonds would saddle Beijing with losses, Capital Economics' Mark Lee cautions",
-        ("CN", TH, "rules_out", ANALYST),
-        id="an-s-less-possessive-reporter",
-    ),
-    case(
-        "Tariffs will hit US farmers, Beijing says",
-        id="harm-to-the-target-is-no-rejection",
-    ),
-]
-
-
-@pytest.mark.parametrize(("text", "expected"), SELF_HARM)
-def test_the_lever_harming_its_user_is_a_rejection(text: str, expected: set[Row]) -> None:
-    assert found(text) == expected
-
-
-def test_a_downgrade_of_a_partner_is_an_owned_measure() -> None:
-    text = "Tokyo's downgrade of Seoul on its white list of trusted partners takes effect"
-    assert found(text) == {("JP", TL, "acting", GOV)}
-    assert found("The downgrade of Japan's credit rating takes effect") == set()
