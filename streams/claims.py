@@ -9,22 +9,23 @@ Two reports are one story when they claim the same thing, however reworded. A
   out" does not, "had no choice but to" denies nothing). These make the hash tag, so
   claims that differ here are never compared;
 - its **facts**, which rewrites add and drop but do not contradict: the figures stated, the
-  days named ("from June 1"), the governments named, the kinds of speaker (an attribution
-  to nobody the detector knows is a speaker of another kind), the goods a measure falls
-  on, the goods of the measure it answers ("in retaliation for US metals tariffs") and the
-  levers named (tariffs, export controls, purchases, Treasuries, lists). Two facts are
-  compatible when one side's are within the other's ("100% on canola and 25% on pork" and
-  "100% on canola"; not 34% and 84%, not "90 days" and "six months", not autos and steel).
-  A fact one side does not state contradicts nothing: "rare earths as a weapon" and "rare
-  earths as a trade war countermeasure" are one threat.
+  days named ("from June 1"), the governments named, the kinds of speaker (in a headline
+  without statements, an attribution to nobody the detector knows is a speaker of another
+  kind), the goods a measure falls on, the goods of the measure it answers ("in
+  retaliation for US metals tariffs") and the levers named (tariffs, export controls,
+  purchases, Treasuries, lists). Two facts are compatible when one side's are within the
+  other's ("100% on canola and 25% on pork" and "100% on canola"; not 34% and 84%, not "90
+  days" and "six months", not autos and steel). A fact one side does not state
+  contradicts nothing: "rare earths as a weapon" and "rare earths as a trade war
+  countermeasure" are one threat.
 
 Figures are read as outlets write them differently (:func:`figures`): a duration in any unit
 ("90 days", "three months"); a figure given as approximate ("nearly C$30 billion") matches
-an exact one that rounds to it ("C$29.8 billion"); a day of the month (a fact of its own)
-and a remainder ("almonds, apples and 26 other products") are not figures of the claim.
+an exact one that rounds to it ("C$29.8 billion"); a day of the month and the count of a
+list's rest ("almonds, apples and 26 other products") are facts of their own.
 
-Only the headline sentence counts (wire prefixes, datelines and credits removed): a lead sentence
-adds detail that a rewrite may not carry. All the vocabulary is found in one Aho-Corasick
+Only the headline sentence counts (wire prefixes, datelines and credits removed): a lead
+sentence adds detail that a rewrite may not carry. All the vocabulary is found in one Aho-Corasick
 pass over the lowered sentence.
 """
 

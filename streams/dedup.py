@@ -14,9 +14,9 @@ Within a tag:
   facts are compatible with its own (figures, governments, speakers, goods: each side's
   within the other's);
 - near, for a headline without statements: MinHash bands of its headline sentence
-  (``streams.minhash``), each holding the facts of the story that set it; of the stories
-  whose facts are compatible, the one sharing the most bands wins if it shares at least
-  ``min_bands``.
+  (``streams.minhash``), under a tag that holds its facts but the kinds of speaker, each
+  band holding the story that set it; of the stories whose speakers are compatible too, the
+  one sharing the most bands wins if it shares at least ``min_bands``.
 
 Either way the match must be published within ``window_seconds`` of this headline, in
 event time, exact copies included (a statement repeated days later is a new event, and an
