@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from redis import Redis
 
+from schemas.topics import HEADLINES
 from stancewire.runtime import (
     Child,
     Stack,
@@ -38,6 +39,17 @@ OUTAGE_SECONDS = 10.0
 duration and synchronises nothing."""
 RATE = 150.0
 """Headlines per second offered: 2,000 take about 13 s, so the outage falls mid-replay."""
+
+
+def wait_ready(port: int, worker: Child) -> None:
+    """The worker holds every partition of headlines: the replay starts only then, so the
+    fault falls mid-replay however long the worker took to join its group."""
+    wait_until(
+        lambda: metric(port, "stancewire_assigned_partitions") == HEADLINES.partitions,
+        90,
+        "the worker to take every partition of headlines",
+        worker,
+    )
 
 
 def mid_replay(port: int, paced: Paced, total: int) -> Callable[[], bool]:
@@ -82,6 +94,7 @@ def test_redis_killed_for_ten_seconds_mid_replay(persistent: PersistentRedis) ->
     with Stack(redis_url=persistent.url) as stack:
         port = free_port()
         worker = stack.start_worker(metrics_port=port, env=FAST_OUTBOX)
+        wait_ready(port, worker)
         with Paced(stack.bootstrap, scenario.lines, RATE) as paced:
             wait_until(mid_replay(port, paced, len(scenario.lines)), 120, "alerts", worker)
             persistent.child.process.kill()
@@ -106,6 +119,7 @@ def test_broker_paused_for_ten_seconds_mid_replay(stack: Stack, subscribers: Sub
     port = free_port()
     worker = stack.start_worker(metrics_port=port, env=FAST_OUTBOX)
     broker = stack.child("broker")
+    wait_ready(port, worker)
     with Paced(stack.bootstrap, lines, RATE) as paced:
         wait_until(mid_replay(port, paced, len(lines)), 120, "alerts", worker)
         os.kill(broker.process.pid, signal.SIGSTOP)
