@@ -92,41 +92,38 @@ local function probes(list)
   for member in string.gmatch(list, '[^,]+') do out[#out + 1] = ',' .. member .. ',' end
   return out
 end
-local function size(list)
-  local n, at = -1, 0
-  repeat n, at = n + 1, find(list, ',', at + 1, true) until not at
-  return n - 1
-end
 local mine = {}
-for i, fact in ipairs(facts) do mine[i] = probes(fact) end
 local function compatible(i, theirs)
   -- ",*," stands for any list: exact figures, when one of them is approximate
-  if theirs == facts[i] or theirs == ',*,' or facts[i] == ',*,' then return true end
-  local found = 0
-  for _, probe in ipairs(mine[i]) do
-    if find(theirs, probe, 1, true) then found = found + 1 end
+  local own = facts[i]
+  if theirs == own or theirs == ',*,' or own == ',*,' then return true end
+  local members = mine[i]
+  if not members then members = probes(own); mine[i] = members end
+  local found, length, n = 0, 1, #members
+  for k = 1, n do
+    local probe = members[k]
+    if find(theirs, probe, 1, true) then found, length = found + 1, length + #probe - 1 end
   end
-  if found == #mine[i] then return true end
-  -- none of mine in theirs: only an empty list is within mine
-  if found == 0 then return theirs == ',' end
-  return found == size(theirs)
+  -- all of mine in theirs, or all of theirs in mine: the members of mine it holds are all
+  -- it holds when they fill it (members are distinct)
+  return found == n or length == #theirs
 end
--- A story is one string, (published, its facts, id, source) joined by tabs, read only as
+-- A story is one string, (its facts, published, id, source) joined by tabs, read only as
 -- far as needed: most stories differ from this headline in their first facts.
+local nfacts = #facts
 local function matches(story)
-  local first_tab = find(story, '\\t', 1, true)
-  local at = first_tab + 1
-  for j = 1, #facts do
+  local at = 1
+  for j = 1, nfacts do
     local tab = find(story, '\\t', at, true)
     if not compatible(j, sub(story, at, tab - 1)) then return false end
     at = tab + 1
   end
-  return abs(tonumber(sub(story, 1, first_tab - 1)) - published) <= window
+  return abs(tonumber(sub(story, at, find(story, '\\t', at, true) - 1)) - published) <= window
 end
--- Its id and source, after its facts (the source last: it may hold anything).
+-- Its id and source, after its facts and time (the source last: it may hold anything).
 local function named(story)
   local at = 1
-  for _ = 1, #facts + 1 do at = find(story, '\\t', at, true) + 1 end
+  for _ = 1, nfacts + 1 do at = find(story, '\\t', at, true) + 1 end
   local tab = find(story, '\\t', at, true)
   return sub(story, at, tab - 1), sub(story, tab + 1)
 end
@@ -137,10 +134,11 @@ local function joined(other)
   if story_id == id then return first() end
   return near(story_id, first_source)
 end
-local story = table.concat({ARGV[2], ARGV[5], id, source}, '\\t')
+local story = table.concat({ARGV[5], ARGV[2], id, source}, '\\t')
 if #KEYS == 2 then
-  for _, other in ipairs(redis.call('LRANGE', KEYS[2], 0, -1)) do
-    if matches(other) then return joined(other) end
+  local stories = redis.call('LRANGE', KEYS[2], 0, -1)
+  for i = 1, #stories do
+    if matches(stories[i]) then return joined(stories[i]) end
   end
   redis.call('LPUSH', KEYS[2], story)
   redis.call('LTRIM', KEYS[2], 0, 31)
@@ -209,7 +207,7 @@ class DedupSettings:
         )
 
 
-LAYOUT = 2
+LAYOUT = 3
 """The version of a story's layout (its facts and their meaning): a part of its key."""
 
 CHUNK = 32
