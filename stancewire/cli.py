@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from consumers.tail import tail
-from schemas import Stance, Topic
+from schemas import MAX_TEXT_CHARS, Stance, Topic
 from schemas.desks import AlertFilter
 from schemas.settings import (
     ConnectionSettings,
@@ -214,9 +214,7 @@ def _classify(args: argparse.Namespace) -> int:
 
     stream: BinaryIO = sys.stdin.buffer if args.file == "-" else Path(args.file).open("rb")  # noqa: SIM115
     with stream:
-        for raw in stream:
-            if not raw.strip():
-                continue
+        for raw in stream:  # one output line per input line, a blank one included
             try:
                 line = raw.decode("utf-8")
             except UnicodeDecodeError as exc:  # one bad line is reported; the run goes on
@@ -236,6 +234,8 @@ def _published(item: dict[str, Any]) -> datetime | None:
 
 
 def _classify_line(line: str, detect: Any) -> dict[str, Any]:
+    if not line.strip():
+        return {"id": None, "error": "empty line"}
     try:
         item = json.loads(line)
     except ValueError as exc:
@@ -244,6 +244,10 @@ def _classify_line(line: str, detect: Any) -> dict[str, Any]:
         return {"id": None, "error": "not a JSON object"}
     if not isinstance(item.get("id"), str | int) or not isinstance(item.get("text"), str):
         return {"id": None, "error": "needs a string 'id' and a string 'text'"}
+    if len(item["text"]) > MAX_TEXT_CHARS:
+        # the worker's limit (a longer headline is dead-lettered): the grammar's cost grows
+        # faster than the text
+        return {"id": None, "error": f"text longer than {MAX_TEXT_CHARS} characters"}
     statements = [
         {
             "government": found.government,

@@ -52,12 +52,17 @@ def test_classify_keeps_order_and_reports_malformed_lines() -> None:
             b'{"id": "\xff", "text": "not UTF-8"}',
             b'{"id": "b", "text": "Treasury yields rise after strong jobs data"}',
             b'{"text": "no id"}',
+            b"",
+            json.dumps({"id": "long", "text": "Japan will not sell. " * 200}).encode(),
+            b'{"id": "c", "text": "China imposes 34% tariffs on all US goods"}',
         ]
     )
     done = stancewire("classify", "-", stdin=lines)
     assert done.returncode == 0, done.stderr
     out = [json.loads(line) for line in done.stdout.splitlines()]
-    assert [o["id"] for o in out] == ["a", None, None, "b", None]
+    assert [o["id"] for o in out] == ["a", None, None, "b", None, None, None, "c"]
+    assert out[5]["error"] == "empty line"
+    assert "longer than" in out[6]["error"]
     assert out[0]["relevant"] is True
     assert [(s["government"], s["stance"], s["speaker"]) for s in out[0]["statements"]] == [
         ("JP", "rules_out", "government")
