@@ -6,7 +6,7 @@ The three kinds, each also timed alone:
 - relevant: the relevant items of the development set and the sample wire;
 - hard negatives: their irrelevant items (yields, "UK Treasury", "leverage", holdings data,
   talks), which name a lever or a government and so go past the prefilter;
-- general: ``bench/data/general_wire.jsonl``, 400 headlines of everything else a newswire
+- general: ``tests/data/general_wire.jsonl``, 400 headlines of everything else a newswire
   carries (companies, markets, politics, sport...), written from real reported events.
 
 ``wire``: the realistic wire, 90% general, 5% hard negatives, 5% relevant. A general and
@@ -35,7 +35,7 @@ from streams.lexicon import load_lexicon
 ROOT = Path(__file__).resolve().parent.parent
 DEV = ROOT / "tests" / "data" / "detection" / "dev.jsonl"
 SAMPLE = ROOT / "stancewire" / "sample"
-GENERAL = ROOT / "bench" / "data" / "general_wire.jsonl"
+GENERAL = ROOT / "tests" / "data" / "general_wire.jsonl"
 WIRE_MIX = {"general": 0.90, "hard_negative": 0.05, "relevant": 0.05}
 
 
