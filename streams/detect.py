@@ -11,8 +11,9 @@ How a text is read:
    topic term; wire traffic that names no lever stops there (a microsecond). A second pass
    finds the triggers of stance cues, speaker cues and government names, so only the few
    patterns whose triggers occur are run — never one regex per term. Each pattern fails fast
-   where no match can begin (:mod:`streams.guard`), and a term whose every match begins with
-   a trigger is tried only where one begins.
+   where no match can begin (:mod:`streams.guard`); a term whose every match begins with a
+   trigger, and a cue whose every match begins with one of a few literals of its pattern
+   (which the second pass also finds), are tried only where one begins.
 2. **Sentences and clauses.** The text is cut into sentences (headline dashes count); each
    is scanned for stance cues (file order is priority: "not ruling out" before "ruling
    out"). A cue is read in its clause:
@@ -61,6 +62,7 @@ for the patterns an earlier build compiled), so a worker swaps the lexicon by bu
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -70,7 +72,7 @@ from pathlib import Path
 import ahocorasick
 
 from schemas import Speaker, Stance, Topic
-from streams.guard import begins_with, compile_guarded
+from streams.guard import begins_with, compile_guarded, leading_literals
 from streams.lexicon import Lexicon, load_lexicon
 
 __all__ = ["Detection", "Detector", "default_detector", "detect", "entities", "sentences"]
@@ -416,26 +418,40 @@ class _SpeakerCue:
 
 @dataclass(frozen=True, slots=True)
 class _Compiled:
-    """A lexicon entry's pattern; ``anchored`` when every match begins with one of its
-    triggers (``streams.guard.begins_with``): in ASCII text it is tried only where one does."""
+    """A lexicon entry's pattern; ``anchored`` when every match begins with one of a few
+    literals, which the detector's automata find: in ASCII text it is tried only where one
+    does. A topic term or market mention is anchored by its triggers
+    (``streams.guard.begins_with``), a cue by the literals its pattern begins with
+    (``streams.guard.leading_literals``)."""
 
     index: int
     regex: re.Pattern[str]
     anchored: bool = False
 
-    def spans(self, text: str, starts: Sequence[int] | None) -> list[tuple[int, int]]:
+    def spans(
+        self, text: str, starts: Sequence[int] | None, offset: int = 0
+    ) -> list[tuple[int, int]]:
         """Where the pattern matches in ``text``, as ``finditer`` finds it; for an anchored
-        pattern and the positions of its triggers in an ASCII text (``starts``), tried only
-        there: the leftmost match past the last one begins at one of them."""
+        pattern and the positions of its literals in an ASCII text (``starts``, less
+        ``offset``: ``text`` may be a sentence of the text they were found in), tried only
+        there: the leftmost match past the last one begins at one of them. (A position
+        before ``text`` is skipped; one past its end matches nothing.)"""
         if starts is None or not self.anchored:
             return [match.span() for match in self.regex.finditer(text)]
         spans: list[tuple[int, int]] = []
         end = 0
-        for start in sorted(set(starts)):
+        for position in sorted(set(starts)):
+            start = position - offset
             if start >= end and (match := self.regex.match(text, start)) is not None:
                 spans.append(match.span())
                 end = match.end()
         return spans
+
+    def search(self, text: str, starts: Sequence[int] | None) -> bool:
+        """Whether the pattern matches anywhere in ``text`` (``starts`` as for spans)."""
+        if starts is None or not self.anchored:
+            return self.regex.search(text) is not None
+        return any(self.regex.match(text, start) for start in starts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -447,10 +463,17 @@ class _Found:
     text_topics: list[Topic]
     found: set[tuple[int, int]]
     lever_hits: list[_Compiled]
-    cue_hits: list[tuple[int, int, tuple[int, int]]] | None  # None: offsets unreliable
+    # where the cues' triggers occur (start, end, cues) and where their leading literals
+    # begin, offsets into the text; None: offsets in the lower-cased text are not the text's
+    cue_hits: list[tuple[int, int, tuple[tuple[int, int], ...]]] | None
+    begins: dict[tuple[int, int], list[int]] | None
 
 
-_TOPIC, _LEVER, _STANCE, _SPEAKER, _ALIAS, _NOT_LEVER = range(6)
+_TOPIC, _LEVER, _STANCE, _SPEAKER, _NOT_LEVER = range(5)
+# A cue is anchored only by literals this long: a letter ("a") occurs at so many places that
+# trying the pattern at each costs more than one search of the sentence (measured: two
+# letters are cheaper than three, which leave "is", "on", "no" patterns unanchored).
+_SHORTEST_LITERAL = 2
 _TOPICS = tuple(Topic)  # iterating the enum itself is slow
 
 
@@ -475,16 +498,17 @@ class Detector:
             )
             for i, n in enumerate(lexicon.not_levers)
         ]
+        self._scanner = ahocorasick.Automaton()
         self._levers = [
-            _Compiled(i, compile_guarded(rf"\b(?:{c.pattern})", flags))
+            self._anchored(_LEVER, i, rf"\b(?:{c.pattern})", flags)
             for i, c in enumerate(lexicon.lever_cues)
         ]
         self._stances = [
-            _Compiled(i, compile_guarded(rf"\b(?:{c.pattern})", flags))
+            self._anchored(_STANCE, i, rf"\b(?:{c.pattern})", flags)
             for i, c in enumerate(lexicon.stance_cues)
         ]
         self._speakers = [
-            _Compiled(i, compile_guarded(rf"\b(?:{c.pattern})\b", 0 if c.case_sensitive else flags))
+            self._anchored(_SPEAKER, i, rf"\b(?:{c.pattern})\b", 0 if c.case_sensitive else flags)
             for i, c in enumerate(lexicon.speaker_cues)
         ]
         self._aliases: list[_Alias] = []
@@ -507,7 +531,6 @@ class Detector:
         self._alias_forms = [(a.text, a.text.upper(), _capitalized(a.text)) for a in self._aliases]
         self._prefilter = ahocorasick.Automaton()
         self._always_prefilter: set[tuple[int, int]] = set()
-        self._scanner = ahocorasick.Automaton()
         self._always: set[tuple[int, int]] = set()
         for i, term in enumerate(lexicon.topic_terms):
             _add_triggers(self._prefilter, self._always_prefilter, _TOPIC, i, term.triggers)
@@ -518,14 +541,27 @@ class Detector:
                 self._prefilter, self._always_prefilter, _NOT_LEVER, i, not_lever.triggers
             )
         for i, stance_cue in enumerate(lexicon.stance_cues):
-            _add_triggers(self._scanner, self._always, _STANCE, i, stance_cue.triggers)
+            self._add_cue_triggers(_STANCE, i, stance_cue.triggers)
         for i, speaker_cue in enumerate(lexicon.speaker_cues):
-            _add_triggers(self._scanner, self._always, _SPEAKER, i, speaker_cue.triggers)
+            self._add_cue_triggers(_SPEAKER, i, speaker_cue.triggers)
         for i, alias in enumerate(self._aliases):
-            _add_triggers(self._scanner, set(), _ALIAS, i, (alias.text.lower(),))
+            _add_to_scanner(self._scanner, alias.text.lower(), _ALIASES, i)
         self._prefilter.make_automaton()
         self._scanner.make_automaton()
         self._calibration = dict(lexicon.calibration)
+
+    def _anchored(self, family: int, index: int, pattern: str, flags: int) -> _Compiled:
+        """A cue's pattern, with the literals it begins with (if any) added to the scanner."""
+        literals = leading_literals(pattern, flags, _SHORTEST_LITERAL)
+        for literal in literals or ():
+            _add_to_scanner(self._scanner, literal, _LITERALS, (family, index))
+        return _Compiled(index, compile_guarded(pattern, flags), literals is not None)
+
+    def _add_cue_triggers(self, family: int, index: int, triggers: Sequence[str]) -> None:
+        if not triggers:
+            self._always.add((family, index))
+        for trigger in triggers:
+            _add_to_scanner(self._scanner, trigger, _TRIGGERS, (family, index))
 
     @classmethod
     def from_path(cls, path: Path | str | None = None) -> Detector:
@@ -558,14 +594,16 @@ class Detector:
         on = at.date() if isinstance(at, datetime) else at
         found: set[tuple[int, int]] = set(self._always)
         alias_hits: list[tuple[int, int]] = []
-        cue_hits: list[tuple[int, int, tuple[int, int]]] = []
-        for end, (length, values) in self._scanner.iter(lower):
-            for value in values:
-                if value[0] == _ALIAS:
-                    alias_hits.append((end, value[1]))
-                else:
-                    found.add(value)
-                    cue_hits.append((end + 1 - length, end + 1, value))
+        cue_hits: list[tuple[int, int, tuple[tuple[int, int], ...]]] = []
+        begins: defaultdict[tuple[int, int], list[int]] = defaultdict(list)
+        for end, (length, aliases, cues, leads) in self._scanner.iter(lower):
+            for alias in aliases:
+                alias_hits.append((end, alias))
+            if cues:
+                found.update(cues)
+                cue_hits.append((end + 1 - length, end + 1, cues))
+            for cue in leads:
+                begins[cue].append(end + 1 - length)
         if not lever_hits and not any(family == _STANCE for family, _ in found):
             return []
         spans = self._government_spans(text, alias_hits, on)
@@ -573,15 +611,30 @@ class Detector:
             return []
         # "ß".lower() is one character but "İ".lower() two: then offsets in ``lower`` are
         # not offsets in ``text``, and every sentence runs the cues triggered in the text.
-        aligned = cue_hits if len(lower) == len(text) else None
-        return self._read(text, _Found(spans, terms, text_topics, found, lever_hits, aligned))
+        aligned = len(lower) == len(text)
+        return self._read(
+            text,
+            _Found(
+                spans,
+                terms,
+                text_topics,
+                found,
+                lever_hits,
+                cue_hits if aligned else None,
+                begins if aligned else None,
+            ),
+        )
 
     def _triggered_in(self, hits: _Found, start: int, end: int) -> set[tuple[int, int]]:
         """The stance and speaker cues whose triggers occur in the sentence at ``start:end``:
         a cue's match holds one of its triggers, so no other cue can match there."""
         if hits.cue_hits is None:
             return hits.found
-        return self._always.union(value for a, b, value in hits.cue_hits if start <= a and b <= end)
+        found = set(self._always)
+        for a, b, cues in hits.cue_hits:
+            if start <= a and b <= end:
+                found.update(cues)
+        return found
 
     def _read(self, text: str, hits: _Found) -> list[Detection]:
         spans, terms, text_topics = hits.spans, hits.terms, hits.text_topics
@@ -611,12 +664,16 @@ class Detector:
                 for topic, found_terms in terms.items()
             }
             found = self._triggered_in(hits, s0, s1)
-            per_sentence.append((sentence, local, mentions, local_terms, found))
+            # (where a cue's literals begin, offsets into the text; not in a sentence that
+            # is not ASCII, where a pattern may match what its literals do not spell)
+            begins = hits.begins if sentence.isascii() else None
+            per_sentence.append((sentence, s0, local, mentions, local_terms, found, begins))
         best: dict[tuple[str, Topic, Speaker], Detection] = {}
         history: dict[tuple[str, Topic, Speaker], tuple[Detection, bool]] = {}
-        for sentence, local, mentions, local_terms, found in per_sentence:
+        for sentence, s0, local, mentions, local_terms, found, begins in per_sentence:
             for detection, is_history, leading in self._sentence_statements(
                 sentence,
+                s0,
                 local,
                 mentions,
                 local_terms,
@@ -624,6 +681,7 @@ class Detector:
                 text_government=text_government,
                 media_piece=media_piece,
                 found=found,
+                begins=begins,
                 lever_hits=lever_hits,
             ):
                 key = (detection.government, detection.topic, detection.speaker)
@@ -673,6 +731,7 @@ class Detector:
     def _sentence_statements(  # noqa: PLR0915 - one reading, step by step, as the module doc
         self,
         sentence: str,
+        offset: int,
         spans: list[_Span],
         governments: list[tuple[int, str]],
         by_topic: dict[Topic, list[tuple[int, int]]],
@@ -681,6 +740,7 @@ class Detector:
         text_government: str | None,
         media_piece: bool,
         found: set[tuple[int, int]],
+        begins: dict[tuple[int, int], list[int]] | None,
         lever_hits: list[_Compiled],
     ) -> Iterable[tuple[Detection, bool, bool]]:
         if not (governments or text_government or spans):
@@ -692,7 +752,7 @@ class Detector:
             return
         cues = [
             c
-            for c in self._stance_cues(sentence, found, lever_hits)
+            for c in self._stance_cues(sentence, offset, found, begins, lever_hits)
             if c.rule not in _OBJECT_RULES or _names_lever(sentence, terms, c)
         ]
         if not cues:
@@ -700,7 +760,7 @@ class Detector:
         if not terms and not any(c.topic for c in cues):
             return
         background = _spans(_BACKGROUND, _BACKGROUND_WORDS, sentence)
-        speakers = self._speaker_cues(sentence, spans, found)
+        speakers = self._speaker_cues(sentence, offset, spans, found, begins)
         for cue in cues:
             if cue.rule == "threatens.warns" and _own_verb_of_other(sentence, speakers, cue):
                 continue
@@ -846,15 +906,22 @@ class Detector:
         return 0.5
 
     def _stance_cues(
-        self, sentence: str, found: set[tuple[int, int]], lever_hits: list[_Compiled]
+        self,
+        sentence: str,
+        offset: int,
+        found: set[tuple[int, int]],
+        begins: dict[tuple[int, int], list[int]] | None,
+        lever_hits: list[_Compiled],
     ) -> list[_Cue]:
         matches: list[tuple[int, int, int, int]] = []  # start, priority, end, index
         for family, index in found:
             if family == _STANCE:
                 matches.extend(
-                    (m.start(), index, m.end(), index)
-                    for m in self._stances[index].regex.finditer(sentence)
-                    if m.end() > m.start()
+                    (start, index, end, index)
+                    for start, end in _cue_spans(
+                        self._stances[index], _STANCE, sentence, offset, begins
+                    )
+                    if end > start
                 )
         matches.sort()
         chosen: list[tuple[int, int, int]] = []
@@ -898,34 +965,29 @@ class Detector:
             cues.append(_Cue(start, end, rule, stance))
         for compiled in lever_hits:
             lever = self.lexicon.lever_cues[compiled.index]
-            for m in compiled.regex.finditer(sentence):
-                if any(c.start <= m.start() < c.end for c in cues) or m.start() < scope_end:
+            for start, end in _cue_spans(compiled, _LEVER, sentence, offset, begins):
+                if any(c.start <= start < c.end for c in cues) or start < scope_end:
                     continue
-                if lever.stance is Stance.ACTING and ultimatum[0] < m.start() < ultimatum[1]:
+                if lever.stance is Stance.ACTING and ultimatum[0] < start < ultimatum[1]:
                     continue
-                if _MODAL_OPEN.search(_tail(sentence, m.start())):
+                if _MODAL_OPEN.search(_tail(sentence, start)):
+                    cues.append(_Cue(start, end, "open.modal_lever", Stance.OPEN, lever.topic))
+                    continue
+                if lever.stance is Stance.ACTING and _MODAL_THREAT.search(_tail(sentence, start)):
                     cues.append(
-                        _Cue(m.start(), m.end(), "open.modal_lever", Stance.OPEN, lever.topic)
+                        _Cue(start, end, "threatens.modal_lever", Stance.THREATENS, lever.topic)
                     )
                     continue
-                if lever.stance is Stance.ACTING and _MODAL_THREAT.search(
-                    _tail(sentence, m.start())
-                ):
-                    cues.append(
-                        _Cue(
-                            m.start(),
-                            m.end(),
-                            "threatens.modal_lever",
-                            Stance.THREATENS,
-                            lever.topic,
-                        )
-                    )
-                    continue
-                cues.append(_Cue(m.start(), m.end(), lever.rule, lever.stance, lever.topic))
+                cues.append(_Cue(start, end, lever.rule, lever.stance, lever.topic))
         return cues
 
     def _speaker_cues(
-        self, sentence: str, spans: list[_Span], found: set[tuple[int, int]]
+        self,
+        sentence: str,
+        offset: int,
+        spans: list[_Span],
+        found: set[tuple[int, int]],
+        begins: dict[tuple[int, int], list[int]] | None,
     ) -> list[_SpeakerCue]:
         """Speaker cues, each with whether it reports ("analysts said") and the government
         it speaks for when known (an official, an institution, "Japan's finance minister")."""
@@ -934,18 +996,13 @@ class Detector:
             if (_SPEAKER, compiled.index) not in found:
                 continue
             speaker = self.lexicon.speaker_cues[compiled.index].speaker
-            for m in compiled.regex.finditer(sentence):
+            for start, end in _cue_spans(compiled, _SPEAKER, sentence, offset, begins):
                 government = None
                 if speaker is Speaker.GOVERNMENT:
-                    government = _owner_of_title(sentence, spans, m.start())
+                    government = _owner_of_title(sentence, spans, start)
                 cues.append(
                     _SpeakerCue(
-                        m.start(),
-                        m.end(),
-                        speaker,
-                        _reports(sentence, *m.span()),
-                        government,
-                        named=False,
+                        start, end, speaker, _reports(sentence, start, end), government, named=False
                     )
                 )
         for span in spans:
@@ -1134,6 +1191,30 @@ def _add_triggers(
     for trigger in triggers:
         _, held = automaton.get(trigger, (0, ()))
         automaton.add_word(trigger, (len(trigger), (*held, (family, index))))
+
+
+# The scanner's payload for a word: its length, then the aliases it spells, the cues it
+# triggers and the cues whose leading literal it is (each a tuple, by these indices).
+_ALIASES, _TRIGGERS, _LITERALS = 1, 2, 3
+
+
+def _add_to_scanner(automaton: ahocorasick.Automaton, word: str, slot: int, item: object) -> None:
+    payload = list(automaton.get(word, (len(word), (), (), ())))
+    payload[slot] = (*payload[slot], item)
+    automaton.add_word(word, tuple(payload))
+
+
+def _cue_spans(
+    compiled: _Compiled,
+    family: int,
+    sentence: str,
+    offset: int,
+    begins: dict[tuple[int, int], list[int]] | None,
+) -> list[tuple[int, int]]:
+    """Where a cue matches in a sentence (at ``offset`` in its text): tried only where its
+    leading literals begin when ``begins`` tells where (an ASCII sentence), else searched."""
+    at = None if begins is None else begins.get((family, compiled.index), ())
+    return compiled.spans(sentence, at, offset)
 
 
 def _capitalized(text: str) -> str:
@@ -1401,17 +1482,23 @@ def entities(sentence: str) -> tuple[frozenset[str], frozenset[Speaker]]:
     detector = default_detector()
     hits: list[tuple[int, int]] = []
     cues = {index for kind, index in detector._always if kind == _SPEAKER}
-    for end, (_, values) in detector._scanner.iter(sentence.lower()):
-        for value in values:
-            if value[0] == _ALIAS:
-                hits.append((end, value[1]))
-            elif value[0] == _SPEAKER:
-                cues.add(value[1])
+    begins: dict[int, list[int]] | None = {} if sentence.isascii() else None
+    for end, (length, aliases, triggers, leads) in detector._scanner.iter(sentence.lower()):
+        for alias in aliases:
+            hits.append((end, alias))
+        for family, index in triggers:
+            if family == _SPEAKER:
+                cues.add(index)
+        if begins is not None:
+            for family, index in leads:
+                if family == _SPEAKER:
+                    begins.setdefault(index, []).append(end + 1 - length)
     spans = detector._government_spans(sentence, hits, None)
     speakers = {
         detector.lexicon.speaker_cues[compiled.index].speaker
         for compiled in detector._speakers
-        if compiled.index in cues and compiled.regex.search(sentence)
+        if compiled.index in cues
+        and compiled.search(sentence, None if begins is None else begins.get(compiled.index, []))
     }
     if any(span.alias.kind in ("official", "institution") for span in spans):
         speakers.add(Speaker.GOVERNMENT)

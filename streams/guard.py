@@ -5,7 +5,7 @@ Python's regex engine searches by trying its pattern at every position of the te
 pattern that begins with a literal or a case-sensitive character class it first skips to
 where that can occur, but a case-insensitive pattern, or one that begins with ``\\b`` (every
 pattern of the lexicon), gets no such shortcut: a long alternation of cues is tried, branch
-by branch, at each of a sentence's positions. Two ways around it:
+by branch, at each of a sentence's positions. Three ways around it:
 
 - :func:`compile_guarded` puts a lookahead on the characters a match can begin with in front
   of the pattern, so most positions fail on one class test. The lookahead consumes nothing
@@ -14,8 +14,10 @@ by branch, at each of a sentence's positions. Two ways around it:
 - :func:`begins_with` tells whether every match begins with one of some literals (a lexicon
   entry's triggers, whose positions the detector's automaton has already found): such a
   pattern need only be tried where one occurs.
+- :func:`leading_literals` names such literals from the pattern itself ("will", "would",
+  ... for "(?:will|would)\\s+..."), for the detector's automaton to find.
 
-Both read the tree ``re.compile`` itself builds (``re._parser``). Where the first characters
+All read the tree ``re.compile`` itself builds (``re._parser``). Where the first characters
 cannot be named (a match may be empty or begin with any character, a negated class, a
 back-reference, a group turning a flag on) the pattern is compiled as it is.
 """
@@ -30,6 +32,7 @@ from typing import Any
 # The parser's tree has no public API (nor stubs): typed as Any, read in this module only.
 _parser: Any = importlib.import_module("re._parser")
 _c: Any = importlib.import_module("re._constants")
+_sre: Any = importlib.import_module("_sre")
 
 _CATEGORY_CLASSES = {
     _c.CATEGORY_DIGIT: r"\d",
@@ -137,7 +140,42 @@ def begins_with(pattern: str, flags: int, literals: tuple[str, ...]) -> bool:
     return bool(literals) and all(prefix.startswith(literals) for prefix, _ in spelled)
 
 
+@lru_cache(maxsize=1024)
+def leading_literals(pattern: str, flags: int, shortest: int) -> tuple[str, ...] | None:
+    """Literals (lowercase, at least ``shortest`` characters) one of which every match of
+    ``pattern`` in an ASCII text begins with once lower-cased, read from the pattern itself:
+    what each way through it spells before anything but a literal or a small class of them
+    (as :func:`begins_with` reads it). A literal that begins another stands for both. None
+    when some way spells fewer than ``shortest``, or too many ways branch."""
+    try:
+        spelled = _prefixes(_parser.parse(pattern, flags), {("", True)})
+    except _Unguarded:
+        return None
+    literals: list[str] = []
+    for prefix in sorted({prefix for prefix, _ in spelled}):  # (a literal before its extensions)
+        if len(prefix) < shortest:
+            return None
+        if not literals or not prefix.startswith(literals[-1]):
+            literals.append(prefix)
+    return tuple(literals) or None
+
+
 _MAX_PREFIXES = 64
+_MAX_CLASS = 4  # a class of a few literals ("['\u2019]") branches; a larger one closes
+
+
+def _spell(prefix: str, chars: list[int]) -> set[tuple[str, bool]]:
+    """An open ``prefix`` extended by one of ``chars`` (a literal, or a class of literals)
+    as it reads in an ASCII text, lower-cased: an ASCII character adds its lowercase; a
+    non-ASCII one without case ("\u2019") matches no ASCII character, so that way ends there;
+    one with a case may match an ASCII letter (a dotless i matches "i"): it closes."""
+    spelled: set[tuple[str, bool]] = set()
+    for char in chars:
+        if char < 128:
+            spelled.add((prefix + chr(char).lower(), True))
+        elif _sre.unicode_iscased(char):
+            spelled.add((prefix, False))
+    return spelled
 
 
 def _prefixes(items: Any, spelled: set[tuple[str, bool]]) -> set[tuple[str, bool]]:
@@ -147,9 +185,15 @@ def _prefixes(items: Any, spelled: set[tuple[str, bool]]) -> set[tuple[str, bool
     for op, av in items:
         if not any(is_open for _, is_open in spelled):
             break
-        if op is _c.LITERAL and av < 128:  # (a dotless i matches "i" too: it closes)
-            letter = chr(av).lower()
-            spelled = {(p + letter, True) if is_open else (p, False) for p, is_open in spelled}
+        if op is _c.LITERAL or (
+            op is _c.IN and len(av) <= _MAX_CLASS and all(item is _c.LITERAL for item, _ in av)
+        ):
+            chars = [av] if op is _c.LITERAL else [value for _, value in av]
+            spelled = {
+                extended
+                for p, is_open in spelled
+                for extended in (_spell(p, chars) if is_open else {(p, False)})
+            }
         elif op in _ZERO_WIDTH:
             continue
         elif op is _c.SUBPATTERN or op is _c.BRANCH:
