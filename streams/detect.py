@@ -73,7 +73,7 @@ import ahocorasick
 
 from schemas import Speaker, Stance, Topic
 from streams.guard import begins_with, compile_guarded, leading_literals
-from streams.lexicon import Lexicon, load_lexicon
+from streams.lexicon import Lexicon, SpeakerCue, load_lexicon
 
 __all__ = ["Detection", "Detector", "default_detector", "detect", "entities", "sentences"]
 
@@ -508,7 +508,7 @@ class Detector:
             for i, c in enumerate(lexicon.stance_cues)
         ]
         self._speakers = [
-            self._anchored(_SPEAKER, i, rf"\b(?:{c.pattern})\b", 0 if c.case_sensitive else flags)
+            self._anchored(_SPEAKER, i, _speaker_pattern(c), 0 if c.case_sensitive else flags)
             for i, c in enumerate(lexicon.speaker_cues)
         ]
         self._aliases: list[_Alias] = []
@@ -546,8 +546,20 @@ class Detector:
             self._add_cue_triggers(_SPEAKER, i, speaker_cue.triggers)
         for i, alias in enumerate(self._aliases):
             _add_to_scanner(self._scanner, alias.text.lower(), _ALIASES, i)
+        # entities(): the scanner's aliases and speaker cues alone, no stance cue to skip
+        self._entity_scanner = ahocorasick.Automaton()
+        for i, alias in enumerate(self._aliases):
+            _add_to_scanner(self._entity_scanner, alias.text.lower(), _ALIASES, i)
+        for i, speaker_cue in enumerate(lexicon.speaker_cues):
+            for trigger in speaker_cue.triggers:
+                _add_to_scanner(self._entity_scanner, trigger, _TRIGGERS, i)
+            if self._speakers[i].anchored:
+                for literal in self._speaker_literals(speaker_cue):
+                    _add_to_scanner(self._entity_scanner, literal, _LITERALS, i)
+        self._always_speakers = frozenset(i for kind, i in self._always if kind == _SPEAKER)
         self._prefilter.make_automaton()
         self._scanner.make_automaton()
+        self._entity_scanner.make_automaton()
         self._calibration = dict(lexicon.calibration)
 
     def _anchored(self, family: int, index: int, pattern: str, flags: int) -> _Compiled:
@@ -556,6 +568,11 @@ class Detector:
         for literal in literals or ():
             _add_to_scanner(self._scanner, literal, _LITERALS, (family, index))
         return _Compiled(index, compile_guarded(pattern, flags), literals is not None)
+
+    @staticmethod
+    def _speaker_literals(cue: SpeakerCue) -> tuple[str, ...]:
+        flags = 0 if cue.case_sensitive else re.IGNORECASE
+        return leading_literals(_speaker_pattern(cue), flags, _SHORTEST_LITERAL) or ()
 
     def _add_cue_triggers(self, family: int, index: int, triggers: Sequence[str]) -> None:
         if not triggers:
@@ -1025,36 +1042,63 @@ class Detector:
             )
         return sorted(cues, key=lambda c: c.start)
 
+    def entities(self, sentence: str) -> tuple[frozenset[str], frozenset[Speaker]]:
+        """What the module's :func:`entities` finds, by this detector's lexicon."""
+        hits: list[tuple[int, int]] = []
+        cues = set(self._always_speakers)
+        begins: dict[int, list[int]] | None = {} if sentence.isascii() else None
+        for end, (length, aliases, triggers, leads) in self._entity_scanner.iter(sentence.lower()):
+            for alias in aliases:
+                hits.append((end, alias))
+            cues.update(triggers)
+            if begins is not None:
+                for index in leads:
+                    begins.setdefault(index, []).append(end + 1 - length)
+        spans = self._government_spans(sentence, hits, None)
+        speakers = {
+            self.lexicon.speaker_cues[compiled.index].speaker
+            for compiled in self._speakers
+            if compiled.index in cues
+            and compiled.search(
+                sentence, None if begins is None else begins.get(compiled.index, [])
+            )
+        }
+        if any(span.alias.kind in ("official", "institution") for span in spans):
+            speakers.add(Speaker.GOVERNMENT)
+        return frozenset(span.code for span in spans), frozenset(speakers)
+
     def _government_spans(
         self, text: str, hits: list[tuple[int, int]], on: date | None
     ) -> list[_Span]:
         """Government names found by the scanner, checked for case and word boundaries,
         officials checked for their term; the longest of overlapping names wins."""
-        spans: list[_Span] = []
-        for end_index, alias_index in hits:
+        size = len(text)
+        # (start, -length, order of the hit, alias): sorted, the longest name at a start
+        # comes first, and names alike keep the scanner's order
+        named: list[tuple[int, int, int, _Alias]] = []
+        for order, (end_index, alias_index) in enumerate(hits):
             alias = self._aliases[alias_index]
             end = end_index + 1
             start = end - len(alias.text)
-            written = text[start:end]
-            if written not in self._alias_forms[alias_index]:
+            if text[start:end] not in self._alias_forms[alias_index]:
                 continue
             if start > 0 and (text[start - 1].isalnum() or text[start - 1] == "_"):
                 continue
-            if end < len(text) and (
+            if end < size and (
                 text[end].isalnum()
                 or text[end] == "_"
-                or (text[end] == "." and end + 1 < len(text) and text[end + 1].isalnum())
+                or (text[end] == "." and end + 1 < size and text[end + 1].isalnum())
             ):
                 continue
             if alias.official >= 0 and not self.lexicon.officials[alias.official].in_office(on):
                 continue
-            spans.append(_Span(start, end, alias.code, alias))
-        spans.sort(key=lambda s: (s.start, -(s.end - s.start)))
+            named.append((start, start - end, order, alias))
+        named.sort()
         kept: list[_Span] = []
-        for span in spans:
-            if kept and span.start < kept[-1].end:
+        for start, negative_length, _, alias in named:
+            if kept and start < kept[-1].end:
                 continue
-            kept.append(span)
+            kept.append(_Span(start, start - negative_length, alias.code, alias))
         return kept
 
 
@@ -1202,6 +1246,10 @@ def _add_to_scanner(automaton: ahocorasick.Automaton, word: str, slot: int, item
     payload = list(automaton.get(word, (len(word), (), (), ())))
     payload[slot] = (*payload[slot], item)
     automaton.add_word(word, tuple(payload))
+
+
+def _speaker_pattern(cue: SpeakerCue) -> str:
+    return rf"\b(?:{cue.pattern})\b"
 
 
 def _cue_spans(
@@ -1479,27 +1527,4 @@ def entities(sentence: str) -> tuple[frozenset[str], frozenset[Speaker]]:
     Colombia" are two stories) and the kinds of speaker whose cues it holds: the facts of a
     claim (``streams.claims``), from one scan and no clause reading, because dedup checks
     every headline that carries a statement."""
-    detector = default_detector()
-    hits: list[tuple[int, int]] = []
-    cues = {index for kind, index in detector._always if kind == _SPEAKER}
-    begins: dict[int, list[int]] | None = {} if sentence.isascii() else None
-    for end, (length, aliases, triggers, leads) in detector._scanner.iter(sentence.lower()):
-        for alias in aliases:
-            hits.append((end, alias))
-        for family, index in triggers:
-            if family == _SPEAKER:
-                cues.add(index)
-        if begins is not None:
-            for family, index in leads:
-                if family == _SPEAKER:
-                    begins.setdefault(index, []).append(end + 1 - length)
-    spans = detector._government_spans(sentence, hits, None)
-    speakers = {
-        detector.lexicon.speaker_cues[compiled.index].speaker
-        for compiled in detector._speakers
-        if compiled.index in cues
-        and compiled.search(sentence, None if begins is None else begins.get(compiled.index, []))
-    }
-    if any(span.alias.kind in ("official", "institution") for span in spans):
-        speakers.add(Speaker.GOVERNMENT)
-    return frozenset(span.code for span in spans), frozenset(speakers)
+    return default_detector().entities(sentence)
