@@ -828,13 +828,13 @@ class Detector:
                     # imposed": a title of no named government is the story's, not the
                     # government named after the cue.
                     government, gov_basis = text_government, "text"
-                foreground = [
-                    g for g in governments if not any(a <= g[0] < b for a, b in background)
-                ] or governments
                 if governments and (
                     cue.rule == "threatens.ultimatum"
                     or _SUBJECTLESS.search(_tail(sentence, cue.start))
                 ):
+                    foreground = [
+                        g for g in governments if not any(a <= g[0] < b for a, b in background)
+                    ] or governments
                     government, gov_basis = foreground[0][1], "subject"
                 else:
                     also = _coordinated(sentence, governments, cue.start)
@@ -931,12 +931,13 @@ class Detector:
         lever_hits: list[_Compiled],
     ) -> list[_Cue]:
         matches: list[tuple[int, int, int, int]] = []  # start, priority, end, index
-        for family, index in found:
-            if family == _STANCE:
+        for key in found:
+            if key[0] == _STANCE:
+                index = key[1]
                 matches.extend(
                     (start, index, end, index)
                     for start, end in _cue_spans(
-                        self._stances[index], _STANCE, sentence, offset, begins
+                        self._stances[index], key, sentence, offset, begins
                     )
                     if end > start
                 )
@@ -982,7 +983,9 @@ class Detector:
             cues.append(_Cue(start, end, rule, stance))
         for compiled in lever_hits:
             lever = self.lexicon.lever_cues[compiled.index]
-            for start, end in _cue_spans(compiled, _LEVER, sentence, offset, begins):
+            for start, end in _cue_spans(
+                compiled, (_LEVER, compiled.index), sentence, offset, begins
+            ):
                 if any(c.start <= start < c.end for c in cues) or start < scope_end:
                     continue
                 if lever.stance is Stance.ACTING and ultimatum[0] < start < ultimatum[1]:
@@ -1013,7 +1016,9 @@ class Detector:
             if (_SPEAKER, compiled.index) not in found:
                 continue
             speaker = self.lexicon.speaker_cues[compiled.index].speaker
-            for start, end in _cue_spans(compiled, _SPEAKER, sentence, offset, begins):
+            for start, end in _cue_spans(
+                compiled, (_SPEAKER, compiled.index), sentence, offset, begins
+            ):
                 government = None
                 if speaker is Speaker.GOVERNMENT:
                     government = _owner_of_title(sentence, spans, start)
@@ -1254,15 +1259,18 @@ def _speaker_pattern(cue: SpeakerCue) -> str:
 
 def _cue_spans(
     compiled: _Compiled,
-    family: int,
+    key: tuple[int, int],
     sentence: str,
     offset: int,
     begins: dict[tuple[int, int], list[int]] | None,
 ) -> list[tuple[int, int]]:
-    """Where a cue matches in a sentence (at ``offset`` in its text): tried only where its
-    leading literals begin when ``begins`` tells where (an ASCII sentence), else searched."""
-    at = None if begins is None else begins.get((family, compiled.index), ())
-    return compiled.spans(sentence, at, offset)
+    """Where a cue (``key``: family, index) matches in a sentence (at ``offset`` in its
+    text): tried only where its leading literals begin when ``begins`` tells where (an ASCII
+    sentence), else searched."""
+    if begins is None or not compiled.anchored:
+        return [match.span() for match in compiled.regex.finditer(sentence)]
+    at = begins.get(key)
+    return compiled.spans(sentence, at, offset) if at else []
 
 
 def _capitalized(text: str) -> str:
@@ -1322,6 +1330,8 @@ def _speaker_for(sentence: str, speakers: list[_SpeakerCue], position: int) -> _
     Trump threatens ..., MOFCOM says ..."); then a reporting speaker anywhere before it; then
     one reporting after it ("Japan could sell, analysts say"); then a plain mention in its
     clause ("Finance Minister Kato rules out ..."). None: the government named is the subject."""
+    if not speakers:
+        return None
     clause_start = max((m.end() for m in _CLAUSE_START.finditer(sentence, 0, position)), default=0)
     in_clause = [s for s in speakers if clause_start <= s.start < position]
     for candidates in (
