@@ -314,7 +314,9 @@ class Claim:
         return hashlib.blake2b("|".join(parts).encode(), digest_size=8).hexdigest()
 
     def facts(self) -> list[str]:
-        """The facts as the dedup script reads them: ",a,b," (and "," for none)."""
+        """The facts as the dedup script reads them: ",a,b," (and "," for none). Each list's
+        members are distinct (every fact is built from a set): the script's test of one list
+        being within another counts on it."""
         facts = (
             self.figures,
             self.rounded,

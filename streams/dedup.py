@@ -108,22 +108,23 @@ local function compatible(i, theirs)
   -- it holds when they fill it (members are distinct)
   return found == n or length == #theirs
 end
--- A story is one string, (its facts, published, id, source) joined by tabs, read only as
+-- A story is one string, (published, its facts, id, source) joined by tabs, read only as
 -- far as needed: most stories differ from this headline in their first facts.
 local nfacts = #facts
 local function matches(story)
-  local at = 1
+  local first_tab = find(story, '\\t', 1, true)
+  local at = first_tab + 1
   for j = 1, nfacts do
     local tab = find(story, '\\t', at, true)
     if not compatible(j, sub(story, at, tab - 1)) then return false end
     at = tab + 1
   end
-  return abs(tonumber(sub(story, at, find(story, '\\t', at, true) - 1)) - published) <= window
+  return abs(tonumber(sub(story, 1, first_tab - 1)) - published) <= window
 end
--- Its id and source, after its facts and time (the source last: it may hold anything).
+-- Its id and source, after its facts (the source last: it may hold anything).
 local function named(story)
   local at = 1
-  for _ = 1, nfacts + 1 do at = find(story, '\\t', at, true) + 1 end
+  for _ = 1, #facts + 1 do at = find(story, '\\t', at, true) + 1 end
   local tab = find(story, '\\t', at, true)
   return sub(story, at, tab - 1), sub(story, tab + 1)
 end
@@ -134,7 +135,7 @@ local function joined(other)
   if story_id == id then return first() end
   return near(story_id, first_source)
 end
-local story = table.concat({ARGV[5], ARGV[2], id, source}, '\\t')
+local story = table.concat({ARGV[2], ARGV[5], id, source}, '\\t')
 if #KEYS == 2 then
   local stories = redis.call('LRANGE', KEYS[2], 0, -1)
   for i = 1, #stories do
@@ -207,7 +208,7 @@ class DedupSettings:
         )
 
 
-LAYOUT = 3
+LAYOUT = 2
 """The version of a story's layout (its facts and their meaning): a part of its key."""
 
 CHUNK = 32
