@@ -40,7 +40,9 @@ def test_a_report_joins_a_story_exactly_when_each_fact_is_within_the_other(
 ) -> None:
     check = redis.register_script(_CHECK)
     chance = random.Random(3)
-    cases = [((a,), (b,)) for a in LISTS for b in LISTS]
+    cases: list[tuple[tuple[str, ...], tuple[str, ...]]] = [
+        ((a,), (b,)) for a in LISTS for b in LISTS
+    ]
     cases += [
         (tuple(chance.choices(LISTS, k=2)), tuple(chance.choices(LISTS, k=2))) for _ in range(300)
     ]
