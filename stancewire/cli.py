@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import codecs
 import contextlib
 import json
 import logging
 import signal
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -203,7 +204,16 @@ def _overrides(args: argparse.Namespace, *same: str, **renamed: str) -> dict[str
 def _read_lines(file: str) -> list[bytes]:
     stream: BinaryIO = sys.stdin.buffer if file == "-" else Path(file).open("rb")  # noqa: SIM115
     with stream:
-        return [line.rstrip(b"\r\n") for line in stream if line.strip()]
+        return [line.rstrip(b"\r\n") for line in _without_bom(stream) if line.strip()]
+
+
+def _without_bom(lines: Iterable[bytes]) -> Iterator[bytes]:
+    """The lines of a file, the UTF-8 byte order mark some editors write before the first
+    one dropped (it is no part of the JSON)."""
+    first = True
+    for line in lines:
+        yield line.removeprefix(codecs.BOM_UTF8) if first else line
+        first = False
 
 
 # --- classify -----------------------------------------------------------------------------
@@ -214,7 +224,7 @@ def _classify(args: argparse.Namespace) -> int:
 
     stream: BinaryIO = sys.stdin.buffer if args.file == "-" else Path(args.file).open("rb")  # noqa: SIM115
     with stream:
-        for raw in stream:  # one output line per input line, a blank one included
+        for raw in _without_bom(stream):  # one output line per input line, blank ones too
             try:
                 line = raw.decode("utf-8")
             except UnicodeDecodeError as exc:  # one bad line is reported; the run goes on
@@ -246,8 +256,8 @@ def _classify_line(line: str, detect: Any) -> dict[str, Any]:
         return {"id": None, "error": "needs a string 'id' and a string 'text'"}
     if len(item["text"]) > MAX_TEXT_CHARS:
         # the worker's limit (a longer headline is dead-lettered): the grammar's cost grows
-        # faster than the text
-        return {"id": None, "error": f"text longer than {MAX_TEXT_CHARS} characters"}
+        # faster than the text. Well formed, so the id is known.
+        return {"id": item["id"], "error": f"text longer than {MAX_TEXT_CHARS} characters"}
     statements = [
         {
             "government": found.government,

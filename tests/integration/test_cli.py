@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 import os
 import signal
@@ -13,6 +14,7 @@ import psutil
 import pytest
 from redis import Redis
 
+from schemas import MAX_TEXT_CHARS
 from stancewire.runtime import free_port, wait_until
 from tests.integration.conftest import Pipeline
 from tests.integration.wire import headline, unique
@@ -53,16 +55,18 @@ def test_classify_keeps_order_and_reports_malformed_lines() -> None:
             b'{"id": "b", "text": "Treasury yields rise after strong jobs data"}',
             b'{"text": "no id"}',
             b"",
-            json.dumps({"id": "long", "text": "Japan will not sell. " * 200}).encode(),
+            json.dumps({"id": "long", "text": "x" * (MAX_TEXT_CHARS + 1)}).encode(),
+            json.dumps({"id": "longest", "text": "x" * MAX_TEXT_CHARS}).encode(),
             b'{"id": "c", "text": "China imposes 34% tariffs on all US goods"}',
         ]
     )
-    done = stancewire("classify", "-", stdin=lines)
+    done = stancewire("classify", "-", stdin=codecs.BOM_UTF8 + lines)
     assert done.returncode == 0, done.stderr
     out = [json.loads(line) for line in done.stdout.splitlines()]
-    assert [o["id"] for o in out] == ["a", None, None, "b", None, None, None, "c"]
+    assert [o["id"] for o in out] == ["a", None, None, "b", None, None, "long", "longest", "c"]
     assert out[5]["error"] == "empty line"
     assert "longer than" in out[6]["error"]
+    assert out[7] == {"id": "longest", "relevant": False, "statements": []}
     assert out[0]["relevant"] is True
     assert [(s["government"], s["stance"], s["speaker"]) for s in out[0]["statements"]] == [
         ("JP", "rules_out", "government")
