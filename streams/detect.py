@@ -930,24 +930,7 @@ class Detector:
         begins: dict[tuple[int, int], list[int]] | None,
         lever_hits: list[_Compiled],
     ) -> list[_Cue]:
-        matches: list[tuple[int, int, int, int]] = []  # start, priority, end, index
-        for key in found:
-            if key[0] == _STANCE:
-                index = key[1]
-                matches.extend(
-                    (start, index, end, index)
-                    for start, end in _cue_spans(
-                        self._stances[index], key, sentence, offset, begins
-                    )
-                    if end > start
-                )
-        matches.sort()
-        chosen: list[tuple[int, int, int]] = []
-        position = -1
-        for start, _, end, index in matches:
-            if start >= position:
-                chosen.append((start, end, index))
-                position = end
+        chosen = self._stance_matches(sentence, offset, found, begins)
         contrasted = _spans(_CONTRAST, _CONTRAST_WORDS, sentence)
         cues: list[_Cue] = []
         scope_end = -1
@@ -1000,6 +983,31 @@ class Detector:
                     continue
                 cues.append(_Cue(start, end, lever.rule, lever.stance, lever.topic))
         return cues
+
+    def _stance_matches(
+        self,
+        sentence: str,
+        offset: int,
+        found: set[tuple[int, int]],
+        begins: dict[tuple[int, int], list[int]] | None,
+    ) -> list[tuple[int, int, int]]:
+        """The stance cues' matches (start, end, index), left to right, none overlapping:
+        where two start at one position, the earlier entry's."""
+        matches: list[tuple[int, int, int, int]] = []  # start, priority, end, index
+        for key in found:
+            if key[0] == _STANCE:
+                index = key[1]
+                for start, end in _cue_spans(self._stances[index], key, sentence, offset, begins):
+                    if end > start:
+                        matches.append((start, index, end, index))
+        matches.sort()
+        chosen: list[tuple[int, int, int]] = []
+        position = -1
+        for start, _, end, index in matches:
+            if start >= position:
+                chosen.append((start, end, index))
+                position = end
+        return chosen
 
     def _speaker_cues(
         self,
@@ -1289,7 +1297,12 @@ def _clause_end(sentence: str, position: int) -> int:
 def _nearest_topic(terms: list[tuple[int, Topic, bool]], cue: _Cue) -> Topic:
     """The topic named nearest the cue, preferring a lever to the counterpart's measure."""
     levers = [term for term in terms if not term[2]] or terms
-    return min(levers, key=lambda term: min(abs(term[0] - cue.start), abs(term[0] - cue.end)))[1]
+    nearest, distance = levers[0], -1
+    for term in levers:  # (the first of the nearest, as min() keeps)
+        gap = min(abs(term[0] - cue.start), abs(term[0] - cue.end))
+        if distance < 0 or gap < distance:
+            nearest, distance = term, gap
+    return nearest[1]
 
 
 def _reports(sentence: str, start: int, end: int) -> bool:
@@ -1332,23 +1345,31 @@ def _speaker_for(sentence: str, speakers: list[_SpeakerCue], position: int) -> _
     clause ("Finance Minister Kato rules out ..."). None: the government named is the subject."""
     if not speakers:
         return None
-    clause_start = max((m.end() for m in _CLAUSE_START.finditer(sentence, 0, position)), default=0)
-    in_clause = [s for s in speakers if clause_start <= s.start < position]
-    for candidates in (
-        [s for s in in_clause if s.reports],
-        [s for s in in_clause if s.named],
-        [s for s in speakers if s.reports and s.start < position],
-    ):
-        if candidates:
-            return candidates[-1]
-    reporting_after = [
-        s
-        for s in speakers
-        if s.reports and s.start >= position and not _THAT_AFTER.match(sentence, s.end)
-    ]
-    if reporting_after:
-        return reporting_after[0]
-    return in_clause[-1] if in_clause else None
+    clause_start = 0
+    for match in _CLAUSE_START.finditer(sentence, 0, position):
+        clause_start = max(clause_start, match.end())
+    # (one pass: the last of each kind before the cue, the first reporting after it)
+    last: _SpeakerCue | None = None
+    last_reporting: _SpeakerCue | None = None
+    last_named: _SpeakerCue | None = None
+    reporting_before: _SpeakerCue | None = None
+    reporting_after: _SpeakerCue | None = None
+    for s in speakers:
+        if s.start < position:
+            if s.reports:
+                reporting_before = s
+            if clause_start <= s.start:
+                last = s
+                if s.reports:
+                    last_reporting = s
+                if s.named:
+                    last_named = s
+        elif reporting_after is None and s.reports and not _THAT_AFTER.match(sentence, s.end):
+            reporting_after = s
+    for candidate in (last_reporting, last_named, reporting_before, reporting_after):
+        if candidate is not None:
+            return candidate
+    return last
 
 
 def _coordinated(sentence: str, mentions: list[tuple[int, str]], position: int) -> str | None:
@@ -1460,11 +1481,13 @@ def _government_mentions(sentence: str, spans: list[_Span]) -> list[tuple[int, s
 
 
 def _government_for(mentions: list[tuple[int, str]], position: int) -> str | None:
-    before = [code for start, code in mentions if start < position]
-    if before:
-        return before[-1]
-    after = [code for start, code in mentions if start >= position]
-    return after[0] if after else None
+    before = after = None
+    for start, code in mentions:
+        if start < position:
+            before = code
+        elif after is None:
+            after = code
+    return before if before is not None else after
 
 
 def _spans(pattern: re.Pattern[str], words: Sequence[str], sentence: str) -> list[tuple[int, int]]:
@@ -1473,7 +1496,10 @@ def _spans(pattern: re.Pattern[str], words: Sequence[str], sentence: str) -> lis
     scan. (Only ASCII: there lower-casing and the pattern's case folding agree.)"""
     if sentence.isascii():
         lower = sentence.lower()
-        if not any(word in lower for word in words):
+        for word in words:
+            if word in lower:
+                break
+        else:
             return []
     return [match.span() for match in pattern.finditer(sentence)]
 
