@@ -67,6 +67,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
+from operator import attrgetter
 from pathlib import Path
 
 import ahocorasick
@@ -621,8 +622,12 @@ class Detector:
                 cue_hits.append((end + 1 - length, end + 1, cues))
             for cue in leads:
                 begins[cue].append(end + 1 - length)
-        if not lever_hits and not any(family == _STANCE for family, _ in found):
-            return []
+        if not lever_hits:
+            for family, _ in found:
+                if family == _STANCE:
+                    break
+            else:
+                return []
         spans = self._government_spans(text, alias_hits, on)
         if not spans:
             return []
@@ -676,10 +681,12 @@ class Detector:
             mentions = _government_mentions(sentence, local)
             if text_government is None and mentions:
                 text_government = mentions[0][1]
-            local_terms = {
-                topic: [(a - s0, b - s0) for a, b in found_terms if s0 <= a and b <= s1]
-                for topic, found_terms in terms.items()
-            }
+            local_terms: dict[Topic, list[tuple[int, int]]] = {}
+            for topic, found_terms in terms.items():
+                inside = local_terms[topic] = []
+                for a, b in found_terms:
+                    if s0 <= a and b <= s1:
+                        inside.append((a - s0, b - s0))
             found = self._triggered_in(hits, s0, s1)
             # (where a cue's literals begin, offsets into the text; not in a sentence that
             # is not ASCII, where a pattern may match what its literals do not spell)
@@ -725,10 +732,10 @@ class Detector:
         terms, in file order, less market mentions (the triggered ``not_lever`` patterns,
         run only for a topic whose terms matched). ``starts``: where the triggers begin, in
         an ASCII text."""
-        terms: dict[Topic, list[tuple[int, int]]] = {topic: [] for topic in _TOPICS}
-        excluded: dict[Topic, list[tuple[_Compiled, list[int] | None]]] = {
-            topic: [] for topic in _TOPICS
-        }
+        terms: dict[Topic, list[tuple[int, int]]] = {}
+        excluded: dict[Topic, list[tuple[_Compiled, list[int] | None]]] = {}
+        for topic in _TOPICS:
+            terms[topic], excluded[topic] = [], []
         for key in sorted(triggered):
             family, index = key
             at = starts.get(key) if starts is not None else None
@@ -781,9 +788,7 @@ class Detector:
         for cue in cues:
             if cue.rule == "threatens.warns" and _own_verb_of_other(sentence, speakers, cue):
                 continue
-            speaker_cue = _speaker_for(
-                sentence, [s for s in speakers if not cue.start <= s.start < cue.end], cue.start
-            )
+            speaker_cue = _speaker_for(sentence, speakers, cue.start, cue.end)
             speaker_government = speaker_cue.government if speaker_cue else None
             characterized = False
             also: str | None = None
@@ -877,7 +882,7 @@ class Detector:
                 # which keeps it on the table (DESIGN.md's open).
                 stance, rule = Stance.THREATENS, rule.replace("open.", "threatens.", 1)
             topic = cue.topic or _nearest_topic(terms, cue)
-            in_background = next(((a, b) for a, b in background if a <= cue.start < b), None)
+            in_background = _span_at(background, cue.start)
             decision = f"{stance.value}/{speaker_basis}/{gov_basis}"
             is_history = in_background is not None and speaker is Speaker.GOVERNMENT
             leading = in_background is not None and in_background[0] == 0
@@ -940,7 +945,7 @@ class Detector:
         for start, end, index in chosen:
             entry = self.lexicon.stance_cues[index]
             rule, stance = entry.rule, entry.stance
-            if any(left < start < right for left, right in contrasted):
+            if contrasted and any(left < start < right for left, right in contrasted):
                 continue
             if rule == "open.considering" and _NEGATED_DELIBERATION.search(_tail(sentence, start)):
                 if not _CONSIDER_VERB.match(sentence, start):
@@ -1053,7 +1058,7 @@ class Detector:
                     named=True,
                 )
             )
-        return sorted(cues, key=lambda c: c.start)
+        return sorted(cues, key=_START)
 
     def entities(self, sentence: str) -> tuple[frozenset[str], frozenset[Speaker]]:
         """What the module's :func:`entities` finds, by this detector's lexicon."""
@@ -1294,15 +1299,30 @@ def _clause_end(sentence: str, position: int) -> int:
     return match.start() if match else len(sentence)
 
 
+_START = attrgetter("start")
+
+
+def _span_at(spans: list[tuple[int, int]], position: int) -> tuple[int, int] | None:
+    """The first of ``spans`` holding ``position``."""
+    for span in spans:
+        if span[0] <= position < span[1]:
+            return span
+    return None
+
+
 def _nearest_topic(terms: list[tuple[int, Topic, bool]], cue: _Cue) -> Topic:
     """The topic named nearest the cue, preferring a lever to the counterpart's measure."""
-    levers = [term for term in terms if not term[2]] or terms
-    nearest, distance = levers[0], -1
-    for term in levers:  # (the first of the nearest, as min() keeps)
+    if not terms:  # (a lever cue beside a stance cue in a sentence naming no topic)
+        raise ValueError("no topic named to attach a cue to")
+    nearest, distance = terms[0], -1  # of all terms, if none is a lever
+    lever, lever_distance = terms[0], -1
+    for term in terms:  # (the first of the nearest, as min() keeps)
         gap = min(abs(term[0] - cue.start), abs(term[0] - cue.end))
         if distance < 0 or gap < distance:
             nearest, distance = term, gap
-    return nearest[1]
+        if not term[2] and (lever_distance < 0 or gap < lever_distance):
+            lever, lever_distance = term, gap
+    return (lever if lever_distance >= 0 else nearest)[1]
 
 
 def _reports(sentence: str, start: int, end: int) -> bool:
@@ -1337,12 +1357,15 @@ def _own_verb_of_other(sentence: str, speakers: list[_SpeakerCue], cue: _Cue) ->
     )
 
 
-def _speaker_for(sentence: str, speakers: list[_SpeakerCue], position: int) -> _SpeakerCue | None:
-    """Who a cue at ``position`` is attributed to: in its own clause, the nearest reporting
-    speaker before it, else a named official or institution before it (its subject: "After
-    Trump threatens ..., MOFCOM says ..."); then a reporting speaker anywhere before it; then
-    one reporting after it ("Japan could sell, analysts say"); then a plain mention in its
-    clause ("Finance Minister Kato rules out ..."). None: the government named is the subject."""
+def _speaker_for(
+    sentence: str, speakers: list[_SpeakerCue], position: int, end: int
+) -> _SpeakerCue | None:
+    """Who a cue at ``position:end`` is attributed to (no speaker cue that begins inside
+    it): in its own clause, the nearest reporting speaker before it, else a named official or
+    institution before it (its subject: "After Trump threatens ..., MOFCOM says ..."); then
+    a reporting speaker anywhere before it; then one reporting after it ("Japan could sell,
+    analysts say"); then a plain mention in its clause ("Finance Minister Kato rules out
+    ..."). None: the government named is the subject."""
     if not speakers:
         return None
     clause_start = 0
@@ -1355,6 +1378,8 @@ def _speaker_for(sentence: str, speakers: list[_SpeakerCue], position: int) -> _
     reporting_before: _SpeakerCue | None = None
     reporting_after: _SpeakerCue | None = None
     for s in speakers:
+        if position <= s.start < end:
+            continue
         if s.start < position:
             if s.reports:
                 reporting_before = s
@@ -1374,13 +1399,16 @@ def _speaker_for(sentence: str, speakers: list[_SpeakerCue], position: int) -> _
 
 def _coordinated(sentence: str, mentions: list[tuple[int, str]], position: int) -> str | None:
     """A second subject joined to the cue's ("EU and US agree to suspend tariffs")."""
-    before = [(start, code) for start, code in mentions if start < position]
-    if len(before) < 2:
+    first: tuple[int, str] | None = None  # the last two named before the cue
+    second: tuple[int, str] | None = None
+    for mention in mentions:
+        if mention[0] < position:
+            first, second = second, mention
+    if first is None or second is None:
         return None
-    (first, code), (second, _) = before[-2], before[-1]
-    between = sentence[first:second]
-    if _JOINED_BY_AND.fullmatch(between) and code != before[-1][1]:
-        return code
+    between = sentence[first[0] : second[0]]
+    if _JOINED_BY_AND.fullmatch(between) and first[1] != second[1]:
+        return first[1]
     return None
 
 
