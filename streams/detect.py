@@ -200,6 +200,8 @@ _CONDITION_AFTER = re.compile(
     r"(?:(?!\b(?:says?|said|but|while|and\s+(?:will|would))\b)[^;])*?\b(?:if|unless)\b",
     re.IGNORECASE,
 )
+# (Its lazy scan tests a look-ahead at each character: first a plain search for the word.)
+_IF = compile_guarded(r"\b(?:if|unless)\b", re.IGNORECASE)
 # "to levy 25% ... immediately": a "to"-headline of a measure applied at once is an action.
 _IMMEDIATE = re.compile(
     r"[^;]*?\b(?:immediately|with\s+immediate\s+effect|effective\s+immediately)\b", re.IGNORECASE
@@ -1203,7 +1205,7 @@ def _act(sentence: str, start: int, end: int, rule: str) -> tuple[str, Stance] |
         return f"threatens.modal_{family}", Stance.THREATENS
     if _MODAL_OPEN.search(before):
         return f"open.modal_{family}", Stance.OPEN
-    if _CONDITION_AFTER.match(sentence, end):
+    if _IF.search(sentence, end) and _CONDITION_AFTER.match(sentence, end):
         return f"threatens.if_{family}", Stance.THREATENS
     if (
         rule not in _OWNED_RULES
@@ -1237,6 +1239,8 @@ def _counterpart_participle(sentence: str, start: int, end: int) -> bool:
 
 def _immediate(sentence: str, end: int) -> bool:
     """Whether the measure after an acting cue applies at once ("... immediately")."""
+    if sentence.isascii() and "immediate" not in sentence[end:].lower():
+        return False  # (a test cheaper than the lazy scan; in ASCII, case folding is lowering)
     return _IMMEDIATE.match(sentence, end, _clause_end(sentence, end) + 40) is not None
 
 
