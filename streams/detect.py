@@ -1074,18 +1074,18 @@ class Detector:
             if begins is not None:
                 for index in leads:
                     begins.setdefault(index, []).append(end + 1 - length)
-        spans = self._government_spans(sentence, hits, None)
-        speakers = {
-            self.lexicon.speaker_cues[compiled.index].speaker
-            for compiled in self._speakers
-            if compiled.index in cues
-            and compiled.search(
-                sentence, None if begins is None else begins.get(compiled.index, [])
-            )
-        }
-        if any(span.alias.kind in ("official", "institution") for span in spans):
-            speakers.add(Speaker.GOVERNMENT)
-        return frozenset(span.code for span in spans), frozenset(speakers)
+        speakers: set[Speaker] = set()
+        for index in cues:
+            speaker = self.lexicon.speaker_cues[index].speaker
+            at = None if begins is None else begins.get(index, [])
+            if speaker not in speakers and self._speakers[index].search(sentence, at):
+                speakers.add(speaker)
+        codes: set[str] = set()
+        for span in self._government_spans(sentence, hits, None):
+            codes.add(span.code)
+            if span.alias.kind in ("official", "institution"):
+                speakers.add(Speaker.GOVERNMENT)
+        return frozenset(codes), frozenset(speakers)
 
     def _government_spans(
         self, text: str, hits: list[tuple[int, int]], on: date | None
