@@ -11,9 +11,10 @@ How a text is read:
    topic term; wire traffic that names no lever stops there (a microsecond). A second pass
    finds the triggers of stance cues, speaker cues and government names, so only the few
    patterns whose triggers occur are run — never one regex per term. Each pattern fails fast
-   where no match can begin (:mod:`streams.guard`); a term whose every match begins with a
-   trigger, and a cue whose every match begins with one of a few literals of its pattern
-   (which the second pass also finds), are tried only where one begins.
+   where no match can begin (:mod:`streams.guard`); a term or cue whose every match begins
+   with a trigger or with one of a few literals of its pattern (which an automaton finds
+   too: the second pass a cue's, a third, run only when needed, a term's) is tried only
+   where one begins.
 2. **Sentences and clauses.** The text is cut into sentences (headline dashes count); each
    is scanned for stance cues (file order is priority: "not ruling out" before "ruling
    out"). A cue is read in its clause:
@@ -424,7 +425,8 @@ class _Compiled:
     """A lexicon entry's pattern; ``anchored`` when every match begins with one of a few
     literals, which the detector's automata find: in ASCII text it is tried only where one
     does. A topic term or market mention is anchored by its triggers
-    (``streams.guard.begins_with``), a cue by the literals its pattern begins with
+    (``streams.guard.begins_with``; else, in ``Detector._literal_anchored``, by the literals
+    its pattern begins with), a cue by the literals its pattern begins with
     (``streams.guard.leading_literals``)."""
 
     index: int
@@ -501,6 +503,21 @@ class Detector:
             )
             for i, n in enumerate(lexicon.not_levers)
         ]
+        # A term whose matches do not all begin with a trigger may still all begin with a
+        # literal of its pattern ("buy", "purchas", ...): found by a third automaton, run
+        # only for a text that triggers such a term, and then tried only where one begins.
+        self._term_literals = ahocorasick.Automaton()
+        self._literal_anchored: dict[tuple[int, int], _Compiled] = {}
+        for family, compiled_terms, patterns in (
+            (_TOPIC, self._topics, [rf"\b(?:{t.pattern})\b" for t in lexicon.topic_terms]),
+            (_NOT_LEVER, self._not_levers, [n.pattern for n in lexicon.not_levers]),
+        ):
+            for compiled, pattern in zip(compiled_terms, patterns, strict=True):
+                literals = leading_literals(pattern, flags, _SHORTEST_LITERAL)
+                if not compiled.anchored and literals is not None:
+                    key = (family, compiled.index)
+                    self._literal_anchored[key] = _Compiled(key[1], compiled.regex, anchored=True)
+                    _add_triggers(self._term_literals, set(), *key, literals)
         self._scanner = ahocorasick.Automaton()
         self._levers = [
             self._anchored(_LEVER, i, rf"\b(?:{c.pattern})", flags)
@@ -561,6 +578,7 @@ class Detector:
                     _add_to_scanner(self._entity_scanner, literal, _LITERALS, i)
         self._always_speakers = frozenset(i for kind, i in self._always if kind == _SPEAKER)
         self._prefilter.make_automaton()
+        self._term_literals.make_automaton()
         self._scanner.make_automaton()
         self._entity_scanner.make_automaton()
         self._calibration = dict(lexicon.calibration)
@@ -599,14 +617,11 @@ class Detector:
         if start:  # blanked, not cut: evidence spans stay offsets into the headline
             text = " " * start + text[start:]
         lower = text.lower()
-        starts: dict[tuple[int, int], list[int]] = {}  # where each entry's triggers begin
-        for end, (length, values) in self._prefilter.iter(lower):
-            for value in values:
-                starts.setdefault(value, []).append(end + 1 - length)
+        starts = _trigger_starts(self._prefilter, lower)  # where each entry's triggers begin
         triggered = self._always_prefilter.union(starts)
         if not triggered:
             return []
-        terms = self._lever_terms(text, triggered, starts if text.isascii() else None)
+        terms = self._lever_terms(text, lower, triggered, starts if text.isascii() else None)
         text_topics = [topic for topic in _TOPICS if terms[topic]]
         lever_hits = [c for c in self._levers if (_LEVER, c.index) in triggered]
         if not text_topics and not any(c.regex.search(text) for c in lever_hits):
@@ -727,27 +742,35 @@ class Detector:
     def _lever_terms(
         self,
         text: str,
+        lower: str,
         triggered: set[tuple[int, int]],
         starts: dict[tuple[int, int], list[int]] | None,
     ) -> dict[Topic, list[tuple[int, int]]]:
         """Where each topic is named in ``text`` as a lever: the matches of its triggered
         terms, in file order, less market mentions (the triggered ``not_lever`` patterns,
         run only for a topic whose terms matched). ``starts``: where the triggers begin, in
-        an ASCII text."""
+        an ASCII text (``lower``: lower-cased)."""
         terms: dict[Topic, list[tuple[int, int]]] = {}
-        excluded: dict[Topic, list[tuple[_Compiled, list[int] | None]]] = {}
+        excluded: dict[Topic, list[tuple[_Compiled, Sequence[int] | None]]] = {}
         for topic in _TOPICS:
             terms[topic], excluded[topic] = [], []
+        literal_starts: dict[tuple[int, int], list[int]] | None = None
         for key in sorted(triggered):
             family, index = key
-            at = starts.get(key) if starts is not None else None
+            if family not in (_TOPIC, _NOT_LEVER):
+                continue
+            compiled = (self._topics if family == _TOPIC else self._not_levers)[index]
+            at: Sequence[int] | None = None
+            if starts is not None and key in self._literal_anchored:
+                if literal_starts is None:
+                    literal_starts = _trigger_starts(self._term_literals, lower)
+                compiled, at = self._literal_anchored[key], literal_starts.get(key, ())
+            elif starts is not None:
+                at = starts.get(key)
             if family == _TOPIC:
-                terms[self.lexicon.topic_terms[index].topic].extend(
-                    self._topics[index].spans(text, at)
-                )
-            elif family == _NOT_LEVER:
-                topic = self.lexicon.not_levers[index].topic
-                excluded[topic].append((self._not_levers[index], at))
+                terms[self.lexicon.topic_terms[index].topic].extend(compiled.spans(text, at))
+            else:
+                excluded[self.lexicon.not_levers[index].topic].append((compiled, at))
         for topic, spans in terms.items():
             if spans and excluded[topic]:
                 out = [span for n, at in excluded[topic] for span in n.spans(text, at)]
@@ -1288,6 +1311,17 @@ def _cue_spans(
         return [match.span() for match in compiled.regex.finditer(sentence)]
     at = begins.get(key)
     return compiled.spans(sentence, at, offset) if at else []
+
+
+def _trigger_starts(
+    automaton: ahocorasick.Automaton, lower: str
+) -> dict[tuple[int, int], list[int]]:
+    """Where the triggers of each entry (``_add_triggers``) begin in a lower-cased text."""
+    starts: dict[tuple[int, int], list[int]] = {}
+    for end, (length, values) in automaton.iter(lower):
+        for value in values:
+            starts.setdefault(value, []).append(end + 1 - length)
+    return starts
 
 
 def _capitalized(text: str) -> str:

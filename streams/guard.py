@@ -15,7 +15,7 @@ by branch, at each of a sentence's positions. Three ways around it:
   entry's triggers, whose positions the detector's automaton has already found): such a
   pattern need only be tried where one occurs.
 - :func:`leading_literals` names such literals from the pattern itself ("will", "would",
-  ... for "(?:will|would)\\s+..."), for the detector's automaton to find.
+  ... for "(?:will|would)\\s+..."), for the detector's automata to find.
 
 All read the tree ``re.compile`` itself builds (``re._parser``). Where the first characters
 cannot be named (a match may be empty or begin with any character, a negated class, a
@@ -180,8 +180,8 @@ def _spell(prefix: str, chars: list[int]) -> set[tuple[str, bool]]:
 
 def _prefixes(items: Any, spelled: set[tuple[str, bool]]) -> set[tuple[str, bool]]:
     """Extend each literal prefix (prefix, still open) by what ``items`` spell: literals add
-    to an open prefix, assertions add nothing, groups and alternatives branch it, anything
-    else closes it. Too many branches raise ``_Unguarded``."""
+    to an open prefix, assertions add nothing, groups, alternatives and optional items branch
+    it, anything else closes it. Too many branches raise ``_Unguarded``."""
     for op, av in items:
         if not any(is_open for _, is_open in spelled):
             break
@@ -196,8 +196,13 @@ def _prefixes(items: Any, spelled: set[tuple[str, bool]]) -> set[tuple[str, bool
             }
         elif op in _ZERO_WIDTH:
             continue
-        elif op is _c.SUBPATTERN or op is _c.BRANCH:
-            alternatives = [av[3]] if op is _c.SUBPATTERN else av[1]
+        elif op is _c.SUBPATTERN or op is _c.BRANCH or (op in _REPEATS and av[1] == 1):
+            if op is _c.SUBPATTERN:
+                alternatives = [av[3]]
+            elif op is _c.BRANCH:
+                alternatives = av[1]
+            else:  # "(?:special\s+)?port": the group once, or (if it may be) not at all
+                alternatives = [av[2], *([[]] if av[0] == 0 else [])]
             spelled = {
                 extended
                 for p, is_open in spelled
