@@ -459,9 +459,10 @@ class _Compiled:
         return any(self.regex.match(text, start) for start in starts)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Found:
-    """What the scan of a whole text found, for the reading of its sentences."""
+    """What the scan of a whole text found, for the reading of its sentences. (Built for
+    every text read and never changed: not frozen, as the records above.)"""
 
     spans: list[_Span]
     terms: dict[Topic, list[tuple[int, int]]]
@@ -547,8 +548,16 @@ class Detector:
             self._aliases.extend(
                 _Alias(n, o.government, "official", i) for n in (o.name, *o.aliases)
             )
-        # how each may be written: as listed, in capitals, capitalized
-        self._alias_forms = [(a.text, a.text.upper(), _capitalized(a.text)) for a in self._aliases]
+        # how each may be written (as listed, in capitals, capitalized), its length, and
+        # the term of office to check (an official's)
+        self._alias_checks = [
+            (
+                (a.text, a.text.upper(), _capitalized(a.text)),
+                len(a.text),
+                lexicon.officials[a.official] if a.official >= 0 else None,
+            )
+            for a in self._aliases
+        ]
         self._prefilter = ahocorasick.Automaton()
         self._always_prefilter: set[tuple[int, int]] = set()
         self._always: set[tuple[int, int]] = set()
@@ -1120,10 +1129,10 @@ class Detector:
         # comes first, and names alike keep the scanner's order
         named: list[tuple[int, int, int, _Alias]] = []
         for order, (end_index, alias_index) in enumerate(hits):
-            alias = self._aliases[alias_index]
+            forms, length, official = self._alias_checks[alias_index]
             end = end_index + 1
-            start = end - len(alias.text)
-            if text[start:end] not in self._alias_forms[alias_index]:
+            start = end - length
+            if text[start:end] not in forms:
                 continue
             if start > 0 and (text[start - 1].isalnum() or text[start - 1] == "_"):
                 continue
@@ -1133,9 +1142,9 @@ class Detector:
                 or (text[end] == "." and end + 1 < size and text[end + 1].isalnum())
             ):
                 continue
-            if alias.official >= 0 and not self.lexicon.officials[alias.official].in_office(on):
+            if official is not None and not official.in_office(on):
                 continue
-            named.append((start, start - end, order, alias))
+            named.append((start, start - end, order, self._aliases[alias_index]))
         named.sort()
         kept: list[_Span] = []
         for start, negative_length, _, alias in named:
