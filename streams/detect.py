@@ -524,6 +524,7 @@ class Detector:
             self._anchored(_LEVER, i, rf"\b(?:{c.pattern})", flags)
             for i, c in enumerate(lexicon.lever_cues)
         ]
+        self._lever_keys = [((_LEVER, c.index), c) for c in self._levers]  # (in file order)
         self._stances = [
             self._anchored(_STANCE, i, rf"\b(?:{c.pattern})", flags)
             for i, c in enumerate(lexicon.stance_cues)
@@ -631,8 +632,14 @@ class Detector:
         if not triggered:
             return []
         terms = self._lever_terms(text, lower, triggered, starts if text.isascii() else None)
-        text_topics = [topic for topic in _TOPICS if terms[topic]]
-        lever_hits = [c for c in self._levers if (_LEVER, c.index) in triggered]
+        text_topics: list[Topic] = []
+        for topic in _TOPICS:
+            if terms[topic]:
+                text_topics.append(topic)
+        lever_hits: list[_Compiled] = []
+        for key, compiled in self._lever_keys:
+            if key in triggered:
+                lever_hits.append(compiled)
         if not text_topics and not any(c.regex.search(text) for c in lever_hits):
             return []
         on = at.date() if isinstance(at, datetime) else at
@@ -693,17 +700,12 @@ class Detector:
         text_government: str | None = None
         for s0, s1 in parts:
             sentence = text[s0:s1]
-            local = [
-                _Span(
-                    sp.start - s0,
-                    sp.end - s0,
-                    sp.code,
-                    sp.alias,
-                    _OBJECT_BEFORE.search(_tail(sentence, sp.start - s0)) is not None,
-                )
-                for sp in spans
-                if s0 <= sp.start and sp.end <= s1
-            ]
+            local: list[_Span] = []
+            for sp in spans:
+                if s0 <= sp.start and sp.end <= s1:
+                    start = sp.start - s0
+                    after_preposition = _OBJECT_BEFORE.search(_tail(sentence, start)) is not None
+                    local.append(_Span(start, sp.end - s0, sp.code, sp.alias, after_preposition))
             mentions = _government_mentions(sentence, local)
             if text_government is None and mentions:
                 text_government = mentions[0][1]
