@@ -425,7 +425,7 @@ class _Compiled:
     """A lexicon entry's pattern; ``anchored`` when every match begins with one of a few
     literals, which the detector's automata find: in ASCII text it is tried only where one
     does. A topic term or market mention is anchored by its triggers
-    (``streams.guard.begins_with``; else, in ``Detector._literal_anchored``, by the literals
+    (``streams.guard.begins_with``; else, in ``Detector._terms``, by the literals
     its pattern begins with), a cue by the literals its pattern begins with
     (``streams.guard.leading_literals``)."""
 
@@ -507,18 +507,32 @@ class Detector:
         # A term whose matches do not all begin with a trigger may still all begin with a
         # literal of its pattern ("buy", "purchas", ...): found by a third automaton, run
         # only for a text that triggers such a term, and then tried only where one begins.
+        # Each term by its key: whether a topic term (else a market mention), its topic,
+        # its pattern, and the pattern anchored by its own literals (or None).
         self._term_literals = ahocorasick.Automaton()
-        self._literal_anchored: dict[tuple[int, int], _Compiled] = {}
-        for family, compiled_terms, patterns in (
-            (_TOPIC, self._topics, [rf"\b(?:{t.pattern})\b" for t in lexicon.topic_terms]),
-            (_NOT_LEVER, self._not_levers, [n.pattern for n in lexicon.not_levers]),
+        self._terms: dict[tuple[int, int], tuple[bool, Topic, _Compiled, _Compiled | None]] = {}
+        for family, compiled_terms, patterns, topics in (
+            (
+                _TOPIC,
+                self._topics,
+                [rf"\b(?:{t.pattern})\b" for t in lexicon.topic_terms],
+                [t.topic for t in lexicon.topic_terms],
+            ),
+            (
+                _NOT_LEVER,
+                self._not_levers,
+                [n.pattern for n in lexicon.not_levers],
+                [n.topic for n in lexicon.not_levers],
+            ),
         ):
-            for compiled, pattern in zip(compiled_terms, patterns, strict=True):
+            for compiled, pattern, topic in zip(compiled_terms, patterns, topics, strict=True):
+                key = (family, compiled.index)
                 literals = leading_literals(pattern, flags, _SHORTEST_LITERAL)
+                by_literals = None
                 if not compiled.anchored and literals is not None:
-                    key = (family, compiled.index)
-                    self._literal_anchored[key] = _Compiled(key[1], compiled.regex, anchored=True)
+                    by_literals = _Compiled(key[1], compiled.regex, anchored=True)
                     _add_triggers(self._term_literals, set(), *key, literals)
+                self._terms[key] = (family == _TOPIC, topic, compiled, by_literals)
         self._scanner = ahocorasick.Automaton()
         self._levers = [
             self._anchored(_LEVER, i, rf"\b(?:{c.pattern})", flags)
@@ -767,21 +781,21 @@ class Detector:
             terms[topic], excluded[topic] = [], []
         literal_starts: dict[tuple[int, int], list[int]] | None = None
         for key in sorted(triggered):
-            family, index = key
-            if family not in (_TOPIC, _NOT_LEVER):
-                continue
-            compiled = (self._topics if family == _TOPIC else self._not_levers)[index]
+            term = self._terms.get(key)
+            if term is None:
+                continue  # a lever cue's
+            is_topic_term, topic, compiled, by_literals = term
             at: Sequence[int] | None = None
-            if starts is not None and key in self._literal_anchored:
+            if starts is not None and by_literals is not None:
                 if literal_starts is None:
                     literal_starts = _trigger_starts(self._term_literals, lower)
-                compiled, at = self._literal_anchored[key], literal_starts.get(key, ())
+                compiled, at = by_literals, literal_starts.get(key, ())
             elif starts is not None:
                 at = starts.get(key)
-            if family == _TOPIC:
-                terms[self.lexicon.topic_terms[index].topic].extend(compiled.spans(text, at))
+            if is_topic_term:
+                terms[topic].extend(compiled.spans(text, at))
             else:
-                excluded[self.lexicon.not_levers[index].topic].append((compiled, at))
+                excluded[topic].append((compiled, at))
         for topic, spans in terms.items():
             if spans and excluded[topic]:
                 out = [span for n, at in excluded[topic] for span in n.spans(text, at)]
