@@ -54,8 +54,8 @@ How a text is read:
    the development set of its decision class (stance, kind of speaker evidence, kind of
    government evidence), so a 0.9 is right about nine times in ten.
 
-Reload: a :class:`Detector` is immutable and cheap to build (about 0.1 s, a few milliseconds
-for the patterns an earlier build compiled), so a worker swaps the lexicon by building
+Reload: a :class:`Detector` is immutable and cheap to build (about 0.15 s, ten milliseconds
+for the patterns an earlier build compiled and read), so a worker swaps the lexicon by building
 ``Detector.from_path(path)`` and replacing its reference only if that succeeded
 (``LexiconError`` says which line is wrong; keep the old detector).
 """
