@@ -258,6 +258,10 @@ def _classify_line(line: str, detect: Any) -> dict[str, Any]:
         # the worker's limit (a longer headline is dead-lettered): the grammar's cost grows
         # faster than the text. Well formed, so the id is known.
         return {"id": item["id"], "error": f"text longer than {MAX_TEXT_CHARS} characters"}
+    try:
+        detections = detect(item["text"], _published(item))
+    except Exception as exc:  # a bug in detection fails its line, not the run
+        return {"id": item["id"], "error": f"detection failed: {exc!r}"}
     statements = [
         {
             "government": found.government,
@@ -269,7 +273,7 @@ def _classify_line(line: str, detect: Any) -> dict[str, Any]:
             "cue": found.cue,
             "speaker_phrase": found.speaker_phrase,
         }
-        for found in detect(item["text"], _published(item))
+        for found in detections
     ]
     return {"id": item["id"], "relevant": bool(statements), "statements": statements}
 

@@ -831,8 +831,12 @@ class Detector:
         ]
         if not cues:
             return
-        if not terms and not any(c.topic for c in cues):
-            return
+        if not terms:
+            # no topic named, but a lever cue (which carries its topic): the sentence's other
+            # cues are about that lever ("warns it will respond as it sanctions US firms")
+            terms = [(c.start, c.topic, False) for c in cues if c.topic]
+            if not terms:
+                return
         background = _spans(_BACKGROUND, _BACKGROUND_WORDS, sentence)
         speakers = self._speaker_cues(sentence, offset, spans, found, begins)
         for cue in cues:
@@ -1375,8 +1379,6 @@ def _span_at(spans: list[tuple[int, int]], position: int) -> tuple[int, int] | N
 
 def _nearest_topic(terms: list[tuple[int, Topic, bool]], cue: _Cue) -> Topic:
     """The topic named nearest the cue, preferring a lever to the counterpart's measure."""
-    if not terms:  # (a lever cue beside a stance cue in a sentence naming no topic)
-        raise ValueError("no topic named to attach a cue to")
     nearest, distance = terms[0], -1  # of all terms, if none is a lever
     lever, lever_distance = terms[0], -1
     for term in terms:  # (the first of the nearest, as min() keeps)

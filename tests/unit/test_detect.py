@@ -1241,6 +1241,14 @@ def test_a_plan_named_as_an_object_is_not_the_subjects_act() -> None:
     assert found("Ottawa has taken note of the plan to double US steel tariffs") == set()
 
 
+def test_a_cue_beside_a_lever_cue_in_a_sentence_naming_no_topic_is_about_that_lever() -> None:
+    """No topic term, a stance cue and a lever cue: the stance cue is about the lever (it
+    raised an error, which dead-lettered the headline)."""
+    assert found("China warns it will respond as it sanctions seven US firms") == {
+        ("CN", TL, "acting", "government")
+    }
+
+
 # --- recall: officials the lexicon lacked, by surname, within their terms of office ----------
 
 
