@@ -75,7 +75,7 @@ import ahocorasick
 
 from schemas import Speaker, Stance, Topic
 from streams.guard import begins_with, compile_guarded, leading_literals
-from streams.lexicon import Lexicon, SpeakerCue, load_lexicon
+from streams.lexicon import Lexicon, SpeakerCue, TopicTerm, load_lexicon
 
 __all__ = ["Detection", "Detector", "default_detector", "detect", "entities", "sentences"]
 
@@ -462,7 +462,8 @@ class _Compiled:
 @dataclass(slots=True)
 class _Found:
     """What the scan of a whole text found, for the reading of its sentences. (Built for
-    every text read and never changed: not frozen, as the records above.)"""
+    every text read and never changed, but not frozen: like the per-sentence records, it
+    is built too often for a frozen dataclass's slower construction.)"""
 
     spans: list[_Span]
     terms: dict[Topic, list[tuple[int, int]]]
@@ -493,8 +494,8 @@ class Detector:
         self._topics = [
             _Compiled(
                 i,
-                compile_guarded(rf"\b(?:{t.pattern})\b", flags),
-                begins_with(rf"\b(?:{t.pattern})\b", flags, t.triggers),
+                compile_guarded(_term_pattern(t), flags),
+                begins_with(_term_pattern(t), flags, t.triggers),
             )
             for i, t in enumerate(lexicon.topic_terms)
         ]
@@ -515,7 +516,7 @@ class Detector:
             (
                 _TOPIC,
                 self._topics,
-                [rf"\b(?:{t.pattern})\b" for t in lexicon.topic_terms],
+                [_term_pattern(t) for t in lexicon.topic_terms],
                 [t.topic for t in lexicon.topic_terms],
             ),
             (
@@ -544,7 +545,7 @@ class Detector:
             for i, c in enumerate(lexicon.stance_cues)
         ]
         self._speakers = [
-            self._anchored(_SPEAKER, i, _speaker_pattern(c), 0 if c.case_sensitive else flags)
+            self._anchored(_SPEAKER, i, _speaker_pattern(c), _speaker_flags(c))
             for i, c in enumerate(lexicon.speaker_cues)
         ]
         self._aliases: list[_Alias] = []
@@ -616,8 +617,7 @@ class Detector:
 
     @staticmethod
     def _speaker_literals(cue: SpeakerCue) -> tuple[str, ...]:
-        flags = 0 if cue.case_sensitive else re.IGNORECASE
-        return leading_literals(_speaker_pattern(cue), flags, _SHORTEST_LITERAL) or ()
+        return leading_literals(_speaker_pattern(cue), _speaker_flags(cue), _SHORTEST_LITERAL) or ()
 
     def _add_cue_triggers(self, family: int, index: int, triggers: Sequence[str]) -> None:
         if not triggers:
@@ -1324,6 +1324,16 @@ def _add_to_scanner(automaton: ahocorasick.Automaton, word: str, slot: int, item
 
 def _speaker_pattern(cue: SpeakerCue) -> str:
     return rf"\b(?:{cue.pattern})\b"
+
+
+def _speaker_flags(cue: SpeakerCue) -> int:
+    return 0 if cue.case_sensitive else re.IGNORECASE
+
+
+def _term_pattern(term: TopicTerm) -> str:
+    """A topic term as compiled, and as its literals are read: one string for both, or the
+    literals would not describe the regex (and a match would be missed where none begins)."""
+    return rf"\b(?:{term.pattern})\b"
 
 
 def _cue_spans(
