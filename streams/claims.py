@@ -42,7 +42,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import ahocorasick
 
 from schemas import Speaker
-from streams.detect import Detection, entities, story_start
+from streams.detect import Detection, Detector, entities, story_start
 from streams.guard import compile_guarded
 
 _LEVERS = {
@@ -358,7 +358,10 @@ def _outermost(hits: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
     return kept
 
 
-def claim(text: str, detections: Sequence[Detection]) -> Claim:
+def claim(text: str, detections: Sequence[Detection], detector: Detector | None = None) -> Claim:
+    """What ``text`` claims, with the statements ``detections`` found in it. The governments
+    and speakers it names are read by ``detector``'s lexicon (the packaged one by default):
+    the worker's, which a reload replaces."""
     headline = headline_sentence(text)
     lowered = _lower(headline)
     levers: set[str] = set()
@@ -388,7 +391,7 @@ def claim(text: str, detections: Sequence[Detection]) -> Claim:
     answered = {name for start, _, name in goods if start >= own_goods_end}
     days = dates(headline) if month_named else []
     found = figures(lowered, words, [span for span, _ in days])
-    governments, speakers = entities(headline)
+    governments, speakers = (detector.entities if detector else entities)(headline)
     if not detections and not speakers and _ATTRIBUTION.search(lowered):
         speakers = frozenset({Speaker.OTHER})
     return Claim(

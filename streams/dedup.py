@@ -51,7 +51,7 @@ from schemas import Headline
 from schemas.settings import WorkerSettings
 from streams import minhash
 from streams.claims import claim, headline_sentence
-from streams.detect import Detection
+from streams.detect import Detection, Detector
 from streams.wording import words
 
 # KEYS[1] exact key; KEYS[2] the tag's stories (a list), or KEYS[2..] the MinHash band keys.
@@ -232,26 +232,35 @@ class Dedup:
             )
         )
 
-    async def check(self, headline: Headline, detections: Sequence[Detection]) -> Verdict:
-        keys, args = self._request(headline, detections)
+    async def check(
+        self,
+        headline: Headline,
+        detections: Sequence[Detection],
+        detector: Detector | None = None,
+    ) -> Verdict:
+        """``detector``: the one that found ``detections`` (its lexicon names the claim's
+        governments and speakers; the packaged one by default)."""
+        keys, args = self._request(headline, detections, detector)
         try:
             return _verdict(await self._check(keys=keys, args=args))
         except ResponseError as exc:
             raise _failed(exc) from exc
 
     async def check_many(
-        self, items: Sequence[tuple[Headline, Sequence[Detection]]]
+        self,
+        items: Sequence[tuple[Headline, Sequence[Detection]]],
+        detector: Detector | None = None,
     ) -> list[Verdict | CheckFailed]:
         """Checks in order on one connection, which keeps the order, sent in chunks: while
         Redis runs one chunk's scripts the next chunk's claims are read, so the client's
         work and Redis's overlap instead of adding up. The script failing for one headline
         leaves a :class:`CheckFailed` in its place; Redis failing raises."""
-        replies = await self._pipelined(items)
+        replies = await self._pipelined(items, detector)
         if any(isinstance(reply, NoScriptError) for reply in replies):
             # A restarted Redis. Checking again is safe: a redelivered headline gets its
             # verdict again, whichever of them ran.
             await self._redis.script_load(_CHECK)
-            replies = await self._pipelined(items)
+            replies = await self._pipelined(items, detector)
         verdicts: list[Verdict | CheckFailed] = []
         for reply in replies:
             if isinstance(reply, ResponseError):
@@ -261,13 +270,16 @@ class Dedup:
         return verdicts
 
     async def _pipelined(
-        self, items: Sequence[tuple[Headline, Sequence[Detection]]]
+        self, items: Sequence[tuple[Headline, Sequence[Detection]]], detector: Detector | None
     ) -> list[object]:
         pool = self._redis.connection_pool
         connection = await pool.get_connection()  # type: ignore[no-untyped-call]
         try:
             for start in range(0, len(items), CHUNK):
-                requests = [self._request(*item) for item in items[start : start + CHUNK]]
+                requests = [
+                    self._request(headline, detections, detector)
+                    for headline, detections in items[start : start + CHUNK]
+                ]
                 # hiredis packs in C what the asyncio connection would pack in Python (10 us a
                 # command, a tenth of the check); its stub types the argument as a 1-tuple.
                 packed = b"".join(
@@ -289,9 +301,9 @@ class Dedup:
             await pool.release(connection)
 
     def _request(
-        self, headline: Headline, detections: Sequence[Detection]
+        self, headline: Headline, detections: Sequence[Detection], detector: Detector | None
     ) -> tuple[list[str], list[str]]:
-        what = claim(headline.text, detections)
+        what = claim(headline.text, detections, detector)
         tag = what.tag
         keys = [f"sw:dup:{{{tag}}}:exact:{fingerprint(headline.text)}"]
         published = str(int(headline.published_at.timestamp() * 1000))

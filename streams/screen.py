@@ -236,9 +236,12 @@ class Screen:
             return []
         try:
             if len(relevant) == 1:
-                verdicts: list[Verdict | Exception] = [await self._dedup.check(*relevant[0])]
+                headline, detections = relevant[0]
+                verdicts: list[Verdict | Exception] = [
+                    await self._dedup.check(headline, detections, self.detector)
+                ]
             else:  # the script failing for one headline leaves its error in its place
-                verdicts = list(await self._dedup.check_many(relevant))
+                verdicts = list(await self._dedup.check_many(relevant, self.detector))
         except RedisError as exc:
             self._dedup_outage.failed(exc)
             metrics.DEDUP_SKIPPED.inc(len(relevant))

@@ -50,11 +50,11 @@ class FailingFor(Dedup):
         self._failing = headline_id
 
     def _request(
-        self, headline: Headline, detections: Sequence[Detection]
+        self, headline: Headline, detections: Sequence[Detection], detector: Detector | None
     ) -> tuple[list[str], list[str]]:
         if headline.id == self._failing:
             raise ValueError(f"no claim for {headline.id}")
-        return super()._request(headline, detections)
+        return super()._request(headline, detections, detector)
 
 
 async def screened(

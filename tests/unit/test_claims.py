@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from streams.claims import Claim, claim
-from streams.detect import detect
+from streams.detect import Detector, detect
+from streams.lexicon import Government, load_lexicon
 
 
 def of(text: str) -> Claim:
@@ -166,3 +169,14 @@ def test_typography_and_look_alikes() -> None:
     assert curly.polarity == straight.polarity == 1
     assert of("US yields highest in 2 decades").figures == ("240mo",)  # "Decades": no month
     assert of("China, the No. 2 economy, imposes tariffs").polarity == 0
+
+
+def test_the_claim_names_governments_by_the_workers_lexicon() -> None:
+    """A worker on another lexicon (or a reloaded one) reads the claim's governments with it,
+    not with the packaged one: a government only its lexicon knows is a fact."""
+    packaged = load_lexicon()
+    extra = Government(kind="government", code="XF", names=("Freedonia",))
+    detector = Detector(replace(packaged, governments=(*packaged.governments, extra)))
+    text = "Freedonia rules out using its Treasury holdings as leverage"
+    assert claim(text, [], detector).governments == ("XF",)
+    assert claim(text, []).governments == ()
