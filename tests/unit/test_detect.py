@@ -1294,3 +1294,25 @@ def test_officials_added_speak_in_their_terms(text: str, on: datetime, expected:
         (d.government, d.topic.value, d.stance.value, d.speaker.value) for d in detect(text, on)
     }
     assert rows == expected
+
+
+# --- generalisation round: wording the tuned sets lacked ---------------------------------------
+
+GENERALISED = [
+    case(
+        "The cabinet decided against countermeasures to the new US steel tariff, Oslo says",
+        ("NO", TL, "rules_out", GOV),
+        id="decides-against-a-measure",
+    ),
+    case(
+        "Importers of Canadian canola must post deposits of 75.8% with Chinese customs from "
+        "Monday, MOFCOM says",
+        ("CN", TL, "acting", GOV),
+        id="importers-must-lodge-deposits",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), GENERALISED)
+def test_generalised_wording(text: str, expected: set[Row]) -> None:
+    assert found(text) == expected
