@@ -1310,6 +1310,11 @@ GENERALISED = [
         ("CN", TL, "acting", GOV),
         id="importers-must-lodge-deposits",
     ),
+    case(
+        "Seoul's trade minister promises corresponding measures after Tokyo's latest move",
+        ("KR", TL, "threatens", GOV),
+        id="corresponding-measures-are-retaliation",
+    ),
 ]
 
 
