@@ -367,6 +367,10 @@ _PLAN_OBJECT = compile_guarded(
     re.IGNORECASE,
 )
 
+# Cues that say a lever is not excluded, and the contrast that lets one qualify a rejection.
+_NON_EXCLUSION = frozenset({"open.not_ruling_out", "open.not_exclude"})
+_CONCESSION = compile_guarded(r"\b(?:but|though|although|yet|while)\b", re.IGNORECASE)
+
 _STANCE_RANK = {Stance.RULES_OUT: 4, Stance.ACTING: 3, Stance.THREATENS: 2, Stance.OPEN: 1}
 
 
@@ -1041,6 +1045,8 @@ class Detector:
                     )
                     continue
                 cues.append(_Cue(start, end, lever.rule, lever.stance, lever.topic))
+        if len(cues) > 1:
+            return _qualified_rejections(sentence, cues)
         return cues
 
     def _stance_matches(
@@ -1232,6 +1238,24 @@ def _rejection(
     ):
         return "", Stance.RULES_OUT, scope_end
     return rule, Stance.RULES_OUT, scope_end
+
+
+def _qualified_rejections(sentence: str, cues: list[_Cue]) -> list[_Cue]:
+    """The cues less each rejection conceded away by an explicit non-exclusion across a
+    contrast ("plans no retaliation for now but is not closing the door", "is not
+    considering counter-tariffs, though he has not taken them off the table"): not now, but
+    not never, is a lever kept on the table (DESIGN.md's open), not ruled out."""
+    kept = [c for c in cues if c.rule in _NON_EXCLUSION]
+    if not kept:
+        return cues
+    return [
+        c
+        for c in cues
+        if c.stance is not Stance.RULES_OUT
+        or not any(
+            _CONCESSION.search(sentence, min(c.end, k.end), max(c.start, k.start)) for k in kept
+        )
+    ]
 
 
 def _act(sentence: str, start: int, end: int, rule: str) -> tuple[str, Stance] | None:

@@ -1315,6 +1315,24 @@ GENERALISED = [
         ("KR", TL, "threatens", GOV),
         id="corresponding-measures-are-retaliation",
     ),
+    case(
+        "Canada has no plans to retaliate for now but is not ruling out counter-tariffs, the "
+        "finance minister says",
+        ("CA", TL, "open", GOV),
+        id="a-rejection-conceded-by-a-non-exclusion",
+    ),
+    case(
+        "Seoul will not impose counter-tariffs this year, though it does not close the door on "
+        "them, the trade minister says",
+        ("KR", TL, "open", GOV),
+        id="not-closing-the-door",
+    ),
+    case(
+        "Canada will not retaliate against the steel tariffs and does not rule out talks, the "
+        "finance minister says",
+        ("CA", TL, "rules_out", GOV),
+        id="a-non-exclusion-without-contrast-leaves-the-rejection",
+    ),
 ]
 
 
