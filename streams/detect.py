@@ -320,7 +320,7 @@ _SENTENCE_SPLIT = compile_guarded(
     r"\s+(?=[A-Z\"'\u2018])|\s+[-\u2013\u2014]\s+(?=[A-Z])|(?<=\w):\s+(?=[A-Z\"'\u2018])|\s*;\s+|\n+"
 )
 _REPORTING_AFTER = re.compile(
-    rf"(?:{_APOS}s)?(?:\s+[\w'.-]+){{0,4}}?\s+(?:says?|said|saying|suggest\w*|argu\w*|"
+    rf"(?:{_APOS}s?)?(?:\s+[\w'.-]+){{0,4}}?\s+(?:says?|said|saying|suggest\w*|argu\w*|"
     r"expect\w*|believe\w*|speculat\w*|reckon\w*|not(?:e|es|ed)|told|tells?|stated?|states|"
     r"stress\w*|insist\w*|reiterat\w*|add(?:s|ed)|wr(?:ote|ites?)|see|think|claim\w*|"
     r"predict\w*|point(?:s|ed)\s+out|made\s+clear|signal\w*|indicat\w*|float\w*|fear\w*|"

@@ -1333,6 +1333,22 @@ GENERALISED = [
         ("CA", TL, "rules_out", GOV),
         id="a-non-exclusion-without-contrast-leaves-the-rejection",
     ),
+    case(
+        "Dumping US Treasuries would strengthen the yen and undercut our own exporters, Japan's "
+        "finance minister says",
+        ("JP", TH, "rules_out", GOV),
+        id="a-lever-that-would-hurt-its-owner",
+    ),
+    case(
+        "Selling Treasuries serves no purpose for Tokyo, Japan's finance minister says",
+        ("JP", TH, "rules_out", GOV),
+        id="a-lever-that-serves-no-purpose",
+    ),
+    case(
+        "Beijing would never dump its Treasuries, Capital Economics' Mark Williams says",
+        ("CN", TH, "rules_out", ANALYST),
+        id="a-plural-possessive-speaker-reports",
+    ),
 ]
 
 
