@@ -1349,6 +1349,12 @@ GENERALISED = [
         ("CN", TH, "rules_out", ANALYST),
         id="a-plural-possessive-speaker-reports",
     ),
+    case(
+        "Ottawa will put its planned counter-tariffs on C$30 billion of American steel and "
+        "aluminium products on hold for 30 days, the finance minister says",
+        ("CA", TL, "open", GOV),
+        id="put-a-long-object-on-hold",
+    ),
 ]
 
 
