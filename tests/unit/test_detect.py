@@ -1355,6 +1355,17 @@ GENERALISED = [
         ("CA", TL, "open", GOV),
         id="put-a-long-object-on-hold",
     ),
+    case(
+        "Seoul will decide whether to impose counter-tariffs after the talks, the trade "
+        "minister says",
+        ("KR", TL, "open", GOV),
+        id="deciding-whether-is-deliberation",
+    ),
+    case(
+        "Brasilia will study whether the US tariff can be answered under the reciprocity law",
+        ("BR", TL, "open", GOV),
+        id="studying-whether-is-deliberation",
+    ),
 ]
 
 
