@@ -1366,6 +1366,12 @@ GENERALISED = [
         ("BR", TL, "open", GOV),
         id="studying-whether-is-deliberation",
     ),
+    case(
+        "Oslo is not in a position to threaten retaliation over the US tariffs, Norway's "
+        "prime minister says",
+        ("NO", TL, "rules_out", GOV),
+        id="not-in-a-position-to-use-the-lever",
+    ),
 ]
 
 
