@@ -6,8 +6,9 @@ Two reports are one story when they claim the same thing, however reworded. A
 - what must be **equal**: the statements detected (government, topic, stance, speaker) and
   the polarity of the headline sentence (whether it holds an odd or even number of
   negations and denials: "will not use" and "rules out using" agree, "declines to rule
-  out" does not, "had no choice but to" denies nothing). These make the hash tag, so
-  claims that differ here are never compared;
+  out" does not, "had no choice but to" denies nothing). Each statement with the polarity
+  makes a hash tag (:attr:`Claim.tags`): a statement is checked on its own, and only
+  against reports of the same statement in the same polarity;
 - its **facts**, which rewrites add and drop but do not contradict: the figures stated, the
   days named ("from June 1"), the governments named, the kinds of speaker (in a headline
   without statements, an attribution to nobody the detector knows is a speaker of another
@@ -281,6 +282,15 @@ def _forms(written: str, unit: str | None) -> tuple[str, str]:
     return f"{_plain(value)}{suffix}", f"~{_plain(_two_digits(value))}{suffix}"
 
 
+def statement_key(detection: Detection) -> str:
+    """What must be equal for two reports to carry one statement: ``GOV:topic:stance:speaker``."""
+    return f"{detection.government}:{detection.topic}:{detection.stance}:{detection.speaker}"
+
+
+def _tag(parts: list[str]) -> str:
+    return hashlib.blake2b("|".join(parts).encode(), digest_size=8).hexdigest()
+
+
 @dataclass(frozen=True, slots=True)
 class Claim:
     statements: tuple[str, ...]
@@ -300,18 +310,24 @@ class Claim:
     """Goods of the measure the headline answers ("in retaliation for US metals tariffs")."""
 
     @property
-    def tag(self) -> str:
-        """The hash tag of the headline's keys: what must be equal for two reports to be
-        compared at all. Without statements the facts are in it too, all but the kinds of
-        speaker (a copy drops a credit such as "- foreign ministry"): MinHash finds words
+    def tags(self) -> tuple[str, ...]:
+        """The hash tags of the headline's checks, one per statement (in ``statements``
+        order): what must be equal for two reports of a statement to be compared at all, its
+        key and the headline's polarity. Each statement is checked on its own, so a rewrite
+        whose lead adds another actor's statement still joins the story of the one it
+        repeats, and the added one opens its own.
+
+        Without statements there is one tag, and the facts are in it too, all but the kinds
+        of speaker (a copy drops a credit such as "- foreign ministry"): MinHash finds words
         alike, not facts, and a band taken by a story of other facts would be lost to the
         copies of this one."""
-        parts = [*self.statements, "#", str(self.polarity)]
-        if not self.statements:
-            named: list[tuple[str, ...]] = [self.figures, self.rounded, self.others]
-            named += [self.dates, self.governments, self.goods, self.answered, self.levers]
-            parts += ["#", *(",".join(fact) for fact in named)]
-        return hashlib.blake2b("|".join(parts).encode(), digest_size=8).hexdigest()
+        if self.statements:
+            return tuple(
+                _tag([statement, "#", str(self.polarity)]) for statement in self.statements
+            )
+        named: list[tuple[str, ...]] = [self.figures, self.rounded, self.others]
+        named += [self.dates, self.governments, self.goods, self.answered, self.levers]
+        return (_tag(["#", str(self.polarity), "#", *(",".join(fact) for fact in named)]),)
 
     def facts(self) -> list[str]:
         """The facts as the dedup script reads them: ",a,b," (and "," for none). Each list's
@@ -395,9 +411,7 @@ def claim(text: str, detections: Sequence[Detection], detector: Detector | None 
     if not detections and not speakers and _ATTRIBUTION.search(lowered):
         speakers = frozenset({Speaker.OTHER})
     return Claim(
-        statements=tuple(
-            sorted({f"{d.government}:{d.topic}:{d.stance}:{d.speaker}" for d in detections})
-        ),
+        statements=tuple(sorted({statement_key(d) for d in detections})),
         levers=tuple(sorted(levers)),
         polarity=denials % 2,
         figures=("*",) if found.approximate else tuple(sorted(found.exact)),

@@ -1,10 +1,14 @@
 """Duplicate suppression in Redis: exact and near duplicates, in one round trip per headline.
 
 Both layers run in one Lua script, atomic, so replicas that see the same story at once
-cannot both let it through. Every key of a headline carries one hash tag, its claim's
-(``streams.claims``): the statements and polarity that must be equal for two reports to be
-one story. "Japan will use" and "Japan will not use", another government, stance or speaker
-never share a tag, so they are never compared.
+cannot both let it through. Each statement of a headline is checked on its own (one script
+call each, all in the headline's round trip), under a hash tag from its claim
+(``streams.claims``): the statement and the polarity, which must be equal for two reports
+to carry one statement. "Japan will use" and "Japan will not use", another government,
+stance or speaker never share a tag, so they are never compared. A statement is suppressed
+only by the same statement: a rewrite whose lead adds another actor's statement joins the
+story of the one it repeats (a corroboration) and opens a story for the one it adds (which
+may alert). A headline without statements is checked once, as a whole.
 
 Within a tag:
 
@@ -23,8 +27,8 @@ event time, exact copies included (a statement repeated days later is a new even
 archive replays the same as the live wire). A merge never costs an alert: a duplicate still
 goes to the stance compare-and-set (``streams.screen``); what it changes is the story chain.
 
-Each fingerprint remembers which headline claimed it and what the verdict was, so a
-redelivered headline gets its first verdict again: a crash between dedup and the stance
+Each fingerprint remembers, under each tag, which headline claimed it and what the verdict
+was, so a redelivered headline gets its first verdicts again: a crash between dedup and the stance
 step never turns a headline into its own duplicate, and a duplicate stays one.
 """
 
@@ -50,7 +54,7 @@ from redis.exceptions import (
 from schemas import Headline
 from schemas.settings import WorkerSettings
 from streams import minhash
-from streams.claims import claim, headline_sentence
+from streams.claims import claim, headline_sentence, statement_key
 from streams.detect import Detection, Detector
 from streams.wording import words
 
@@ -177,6 +181,8 @@ class Seen(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
+    """One statement's verdict: the story it joined or opened, and that story's first source."""
+
     seen: Seen
     story_id: str
     first_source: str
@@ -184,6 +190,33 @@ class Verdict:
     @property
     def duplicate(self) -> bool:
         return self.seen in (Seen.EXACT, Seen.NEAR)
+
+
+@dataclass(frozen=True, slots=True)
+class Verdicts:
+    """A headline's verdicts: one per statement it carries, by ``claims.statement_key`` (one
+    under "" for a headline without statements)."""
+
+    each: dict[str, Verdict]
+
+    def of(self, detection: Detection) -> Verdict:
+        return self.each[statement_key(detection)]
+
+    @property
+    def duplicate(self) -> bool:
+        """Every statement is a duplicate: the headline says nothing new."""
+        return all(verdict.duplicate for verdict in self.each.values())
+
+    @property
+    def joined(self) -> bool:
+        """A statement joined a story: the headline repeats something already reported."""
+        return any(verdict.duplicate for verdict in self.each.values())
+
+    @classmethod
+    def unchecked(cls, headline: Headline, detections: Sequence[Detection]) -> Verdicts:
+        """Each statement the first of its story: what a check that could not run says."""
+        first = Verdict(Seen.FIRST, headline.id, headline.source)
+        return cls({key: first for key in {statement_key(d) for d in detections} or {""}})
 
 
 def fingerprint(text: str) -> str:
@@ -237,62 +270,71 @@ class Dedup:
         headline: Headline,
         detections: Sequence[Detection],
         detector: Detector | None = None,
-    ) -> Verdict:
+    ) -> Verdicts:
         """``detector``: the one that found ``detections`` (its lexicon names the claim's
         governments and speakers; the packaged one by default)."""
-        keys, args = self._request(headline, detections, detector)
-        try:
-            return _verdict(await self._check(keys=keys, args=args))
-        except ResponseError as exc:
-            raise _failed(exc) from exc
+        (verdicts,) = await self.check_many([(headline, detections)], detector)
+        if isinstance(verdicts, CheckFailed):
+            raise verdicts
+        return verdicts
 
     async def check_many(
         self,
         items: Sequence[tuple[Headline, Sequence[Detection]]],
         detector: Detector | None = None,
-    ) -> list[Verdict | CheckFailed]:
+    ) -> list[Verdicts | CheckFailed]:
         """Checks in order on one connection, which keeps the order, sent in chunks: while
         Redis runs one chunk's scripts the next chunk's claims are read, so the client's
-        work and Redis's overlap instead of adding up. The script failing for one headline
-        leaves a :class:`CheckFailed` in its place; Redis failing raises."""
+        work and Redis's overlap instead of adding up. The script failing for a statement
+        leaves a :class:`CheckFailed` in its headline's place; Redis failing raises."""
         replies = await self._pipelined(items, detector)
-        if any(isinstance(reply, NoScriptError) for reply in replies):
+        if any(isinstance(reply, NoScriptError) for item in replies for _, reply in item):
             # A restarted Redis. Checking again is safe: a redelivered headline gets its
-            # verdict again, whichever of them ran.
+            # verdicts again, whichever of them ran.
             await self._redis.script_load(_CHECK)
             replies = await self._pipelined(items, detector)
-        verdicts: list[Verdict | CheckFailed] = []
-        for reply in replies:
-            if isinstance(reply, ResponseError):
-                verdicts.append(_failed(reply))
+        results: list[Verdicts | CheckFailed] = []
+        for item in replies:
+            failed = [reply for _, reply in item if isinstance(reply, ResponseError)]
+            if failed:
+                results.append(_failed(failed[0]))
             else:
-                verdicts.append(_verdict(cast(list[str], reply)))
-        return verdicts
+                results.append(
+                    Verdicts({key: _verdict(cast(list[str], reply)) for key, reply in item})
+                )
+        return results
 
     async def _pipelined(
         self, items: Sequence[tuple[Headline, Sequence[Detection]]], detector: Detector | None
-    ) -> list[object]:
+    ) -> list[list[tuple[str, object]]]:
+        """Each headline's replies, with the statement each one is for."""
         pool = self._redis.connection_pool
         connection = await pool.get_connection()  # type: ignore[no-untyped-call]
         try:
+            statements: list[list[str]] = []
             for start in range(0, len(items), CHUNK):
                 requests = [
-                    self._request(headline, detections, detector)
+                    self._requests(headline, detections, detector)
                     for headline, detections in items[start : start + CHUNK]
                 ]
+                statements.extend([key for key, _, _ in checks] for checks in requests)
                 # hiredis packs in C what the asyncio connection would pack in Python (10 us a
                 # command, a tenth of the check); its stub types the argument as a 1-tuple.
                 packed = b"".join(
                     hiredis.pack_command(("EVALSHA", self._check.sha, len(keys), *keys, *args))  # type: ignore[arg-type]
-                    for keys, args in requests
+                    for checks in requests
+                    for _, keys, args in checks
                 )
                 await connection.send_packed_command(packed)
-            replies: list[object] = []
-            for _ in items:  # every reply is read, errors too, so the connection stays in step
-                try:
-                    replies.append(await connection.read_response())
-                except ResponseError as exc:
-                    replies.append(exc)
+            replies: list[list[tuple[str, object]]] = []
+            for keys in statements:  # every reply is read, errors too: the connection stays in step
+                item: list[tuple[str, object]] = []
+                for key in keys:
+                    try:
+                        item.append((key, await connection.read_response()))
+                    except ResponseError as exc:
+                        item.append((key, exc))
+                replies.append(item)
             return replies
         except BaseException:
             await connection.disconnect()
@@ -300,23 +342,32 @@ class Dedup:
         finally:
             await pool.release(connection)
 
-    def _request(
+    def _requests(
         self, headline: Headline, detections: Sequence[Detection], detector: Detector | None
-    ) -> tuple[list[str], list[str]]:
+    ) -> list[tuple[str, list[str], list[str]]]:
+        """The script's keys and arguments for each statement of the headline (its key, by
+        ``claims.statement_key``), or for the headline when it has none (under "")."""
         what = claim(headline.text, detections, detector)
-        tag = what.tag
-        keys = [f"sw:dup:{{{tag}}}:exact:{fingerprint(headline.text)}"]
+        exact = fingerprint(headline.text)
         published = str(int(headline.published_at.timestamp() * 1000))
         facts = what.facts()
         args = [headline.id, published, headline.source, self._settings, "\t".join(facts)]
         # The layout in the key: a story laid out by another build is never read.
         layout = f"{LAYOUT}.{len(facts)}"
-        if what.statements:
-            keys.append(f"sw:dup:{{{tag}}}:stories:{layout}")
-        else:
+        if not what.statements:
+            (tag,) = what.tags
             bands = minhash.signature(headline_sentence(headline.text)).bands()
+            keys = [f"sw:dup:{{{tag}}}:exact:{exact}"]
             keys.extend(f"sw:dup:{{{tag}}}:band:{layout}:{band}" for band in bands)
-        return keys, args
+            return [("", keys, args)]
+        return [
+            (
+                statement,
+                [f"sw:dup:{{{tag}}}:exact:{exact}", f"sw:dup:{{{tag}}}:stories:{layout}"],
+                args,
+            )
+            for statement, tag in zip(what.statements, what.tags, strict=True)
+        ]
 
 
 class CheckFailed(Exception):

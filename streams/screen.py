@@ -39,7 +39,7 @@ from schemas import (
     Topic,
 )
 from streams import metrics
-from streams.dedup import Dedup, Seen, Verdict
+from streams.dedup import Dedup, Seen, Verdict, Verdicts
 from streams.detect import Detection, Detector
 from streams.failpoints import Failpoints, Point
 from streams.stance import StanceStore, StateUnavailable
@@ -203,14 +203,18 @@ class Screen:
         self,
         headline: Headline,
         detections: list[Detection],
-        verdict: Verdict,
+        verdicts: Verdicts,
         message: Message,
     ) -> str:
-        if verdict.duplicate:
-            metrics.DUPLICATES.labels(verdict.seen.value).inc()
-            await self._corroborate(headline, verdict)
+        if verdicts.duplicate:
+            seen = {verdict.seen for verdict in verdicts.each.values()}
+            metrics.DUPLICATES.labels(
+                (Seen.EXACT if seen == {Seen.EXACT} else Seen.NEAR).value
+            ).inc()
+        await self._corroborate(headline, detections, verdicts)
         detected_at = self._clock()
         for detection in detections:
+            verdict = verdicts.of(detection)
             statement = _statement(headline, detection, verdict.story_id, detected_at)
             if not verdict.duplicate:
                 metrics.STATEMENTS.labels(
@@ -222,11 +226,11 @@ class Screen:
                 # stance moved since its story's first report (a reversal and a return within
                 # the window), and then the return is a change that must alert.
                 await self._apply(statement, message.timestamp)
-        return "duplicate" if verdict.duplicate else "relevant"
+        return "duplicate" if verdicts.duplicate else "relevant"
 
     async def _check_duplicates(
         self, relevant: list[tuple[Headline, list[Detection]]]
-    ) -> list[Verdict | Exception]:
+    ) -> list[Verdicts | Exception]:
         """Only headlines with statements are checked: one that says nothing can neither
         alert nor corroborate an alert, so a round trip and a window of Redis memory for it
         would buy nothing. A bug that fails the check of one headline fails only that one
@@ -235,17 +239,13 @@ class Screen:
         if not relevant:
             return []
         try:
-            if len(relevant) == 1:
-                headline, detections = relevant[0]
-                verdicts: list[Verdict | Exception] = [
-                    await self._dedup.check(headline, detections, self.detector)
-                ]
-            else:  # the script failing for one headline leaves its error in its place
-                verdicts = list(await self._dedup.check_many(relevant, self.detector))
+            verdicts: list[Verdicts | Exception] = list(
+                await self._dedup.check_many(relevant, self.detector)
+            )
         except RedisError as exc:
             self._dedup_outage.failed(exc)
             metrics.DEDUP_SKIPPED.inc(len(relevant))
-            return [Verdict(Seen.FIRST, h.id, h.source) for h, _ in relevant]
+            return [Verdicts.unchecked(h, detections) for h, detections in relevant]
         except Exception as exc:
             if len(relevant) == 1:
                 return [exc]
@@ -255,37 +255,50 @@ class Screen:
         self._dedup_outage.answered()
         return verdicts
 
-    async def _corroborate(self, headline: Headline, verdict: Verdict) -> None:
-        """Link a duplicate to its story; tell desks when a new outlet carried an alert's story."""
-        try:
-            link = await self._stories.link(
-                verdict.story_id, headline.id, headline.source, verdict.first_source
-            )
-        except RedisError as exc:
-            self._dedup_outage.failed(exc)
-            return
-        if not link.new_outlet:
-            return
-        for raised in link.alert_ids:
-            stance_key, alert_id = raised.split("|", 1)
-            government, topic = stance_key.split(":", 1)
-            await self._sink.corroboration(
-                Corroboration(
-                    corroboration_id=Corroboration.derive_id(alert_id, link.outlets),
-                    alert_id=alert_id,
-                    story_id=verdict.story_id,
-                    government=government,
-                    topic=Topic(topic),
-                    outlets=link.outlets,
-                    reports=link.reports,
-                    novelty=novelty(link.reports),
-                    headline_id=headline.id,
-                    source=headline.source,
-                    published_at=headline.published_at,
-                    detected_at=self._clock(),
+    async def _corroborate(
+        self, headline: Headline, detections: list[Detection], verdicts: Verdicts
+    ) -> None:
+        """Link each statement that is a duplicate to its story (once per story); tell desks
+        when a new outlet carried a statement that raised an alert: of the alerts its story
+        raised, those on the government and topic of the statements this headline repeats."""
+        repeated: dict[str, tuple[Verdict, set[str]]] = {}
+        for detection in detections:
+            verdict = verdicts.of(detection)
+            if verdict.duplicate:
+                _, keys = repeated.setdefault(verdict.story_id, (verdict, set()))
+                keys.add(f"{detection.government}:{detection.topic}")
+        for story_id, (verdict, stance_keys) in repeated.items():
+            try:
+                link = await self._stories.link(
+                    story_id, headline.id, headline.source, verdict.first_source
                 )
-            )
-            metrics.CORROBORATIONS.inc()
+            except RedisError as exc:
+                self._dedup_outage.failed(exc)
+                return
+            if not link.new_outlet:
+                continue
+            for raised in link.alert_ids:
+                stance_key, alert_id = raised.split("|", 1)
+                if stance_key not in stance_keys:
+                    continue
+                government, topic = stance_key.split(":", 1)
+                await self._sink.corroboration(
+                    Corroboration(
+                        corroboration_id=Corroboration.derive_id(alert_id, link.outlets),
+                        alert_id=alert_id,
+                        story_id=story_id,
+                        government=government,
+                        topic=Topic(topic),
+                        outlets=link.outlets,
+                        reports=link.reports,
+                        novelty=novelty(link.reports),
+                        headline_id=headline.id,
+                        source=headline.source,
+                        published_at=headline.published_at,
+                        detected_at=self._clock(),
+                    )
+                )
+                metrics.CORROBORATIONS.inc()
 
     async def _apply(self, statement: Statement, timestamp: float | None) -> None:
         draft = Alert(

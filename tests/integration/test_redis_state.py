@@ -15,7 +15,7 @@ from schemas import Alert, Headline, Speaker, Stance, Statement, Topic
 from schemas.state import OUTBOX_KEY, STATE_COMPLETE_KEY, StanceState
 from stancewire.runtime import Stack
 from streams.claims import claim
-from streams.dedup import LAYOUT, CheckFailed, Dedup, DedupSettings, Verdict
+from streams.dedup import LAYOUT, CheckFailed, Dedup, DedupSettings, Verdicts
 from streams.detect import detect
 from streams.stance import Outcome, StanceStore
 from streams.stories import Stories
@@ -215,9 +215,15 @@ def checked(stack: Stack, cases: list[Headline]) -> list[tuple[str, str]]:
     async def work(client: Redis) -> list[tuple[str, str]]:
         dedup = Dedup(client, DEDUP)
         verdicts = [await dedup.check(h, detect(h.text)) for h in cases]
-        return [(v.seen.value, v.story_id) for v in verdicts]
+        return [one(v) for v in verdicts]
 
     return with_redis(stack, work)
+
+
+def one(verdicts: Verdicts) -> tuple[str, str]:
+    """The verdict of a headline that carries one statement (or none)."""
+    (verdict,) = verdicts.each.values()
+    return verdict.seen.value, verdict.story_id
 
 
 def test_dedup_layers_and_redelivery(stack: Stack, redis: SyncRedis) -> None:
@@ -298,7 +304,7 @@ def test_a_rewrite_joins_the_story_whose_facts_it_does_not_contradict(
         "e": "China imposes tariffs on Canadian canola oil",  # no figure: joins the newest
     }
     cases = [news(hid, text, minutes=i) for i, (hid, text) in enumerate(texts.items())]
-    assert len({claim(h.text, detect(h.text)).tag for h in cases}) == 1
+    assert len({claim(h.text, detect(h.text)).tags for h in cases}) == 1
 
     assert checked(stack, cases) == [
         ("first", "a"),
@@ -329,8 +335,8 @@ def test_a_batch_is_checked_in_order_and_survives_a_script_flush(
     assert with_redis(stack, work) == [["first", "exact", "exact"], ["exact", "first"]]
 
 
-def seen(verdicts: list[Verdict | CheckFailed]) -> list[str]:
-    return [v.seen.value if isinstance(v, Verdict) else "failed" for v in verdicts]
+def seen(verdicts: list[Verdicts | CheckFailed]) -> list[str]:
+    return [one(v)[0] if isinstance(v, Verdicts) else "failed" for v in verdicts]
 
 
 def test_a_script_failing_for_one_headline_fails_only_it(stack: Stack, redis: SyncRedis) -> None:
@@ -339,7 +345,8 @@ def test_a_script_failing_for_one_headline_fails_only_it(stack: Stack, redis: Sy
     bad = news("bad", "Japan has no intention of using its Treasury holdings as leverage")
     good = news("good", "China imposes 34% tariffs on all US goods", minutes=1)
     what = claim(bad.text, detect(bad.text))
-    redis.rpush(f"sw:dup:{{{what.tag}}}:stories:{LAYOUT}.{len(what.facts())}", "x")
+    (tag,) = what.tags
+    redis.rpush(f"sw:dup:{{{tag}}}:stories:{LAYOUT}.{len(what.facts())}", "x")
 
     async def work(client: Redis) -> list[str]:
         dedup = Dedup(client, DEDUP)
@@ -398,3 +405,32 @@ def test_without_statements_a_copy_joins_by_its_words_and_facts(
     for key in redis.scan_iter("sw:dup:*:exact:*"):
         redis.delete(key)
     assert checked(stack, [ten]) == [("first", "a")]
+
+
+def test_each_statement_joins_its_own_story(stack: Stack, redis: SyncRedis) -> None:
+    """A lead that adds another actor's statement: the statement the headline repeats joins
+    its story, the added one opens a story of its own, which a later copy joins."""
+    lula = "Lula says Brazil will respond to US 50% tariff under reciprocity law"
+    kato = (
+        "Separately, Finance Minister Kato said Japan has no intention of using its US "
+        "Treasury holdings as a negotiating tool"
+    )
+    cases = [
+        news("a", lula),
+        news("b", f"{lula}. {kato}", minutes=1, source="Kyodo"),
+        news("c", f"UPDATE 1-{lula}. {kato}", minutes=2, source="Jiji"),
+    ]
+
+    async def work(client: Redis) -> list[dict[str, tuple[str, str]]]:
+        dedup = Dedup(client, DEDUP)
+        verdicts = [await dedup.check(h, detect(h.text)) for h in cases]
+        return [
+            {key.split(":")[0]: (v.seen.value, v.story_id) for key, v in each.each.items()}
+            for each in verdicts
+        ]
+
+    assert with_redis(stack, work) == [
+        {"BR": ("first", "a")},
+        {"BR": ("near", "a"), "JP": ("first", "b")},
+        {"BR": ("near", "a"), "JP": ("near", "b")},
+    ]

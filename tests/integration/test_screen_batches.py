@@ -49,12 +49,12 @@ class FailingFor(Dedup):
         super().__init__(redis, settings)
         self._failing = headline_id
 
-    def _request(
+    def _requests(
         self, headline: Headline, detections: Sequence[Detection], detector: Detector | None
-    ) -> tuple[list[str], list[str]]:
+    ) -> list[tuple[str, list[str], list[str]]]:
         if headline.id == self._failing:
             raise ValueError(f"no claim for {headline.id}")
-        return super()._request(headline, detections, detector)
+        return super()._requests(headline, detections, detector)
 
 
 async def screened(

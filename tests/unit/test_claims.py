@@ -83,19 +83,19 @@ def test_the_tag_holds_what_must_be_equal_and_the_facts_what_may_differ() -> Non
     a = of("China imposes 100% tariffs on Canadian canola oil and peas, 25% on pork")
     b = of("Beijing slaps 100% duties on canola from Canada in EV dispute")
     assert a.statements == b.statements and a.statements
-    assert a.tag == b.tag  # same statements, levers and polarity: compared by their facts
+    assert a.tags == b.tags  # same statements, levers and polarity: compared by their facts
     assert a.figures == ("100", "25") and b.figures == ("100",)
     assert a.facts()[:2] == [",100,25,", ",~100,~25,"] and b.facts()[:2] == [",100,", ",~100,"]
     flipped = of("China will not impose tariffs on Canadian canola oil and peas")
-    assert flipped.tag != a.tag
+    assert flipped.tags != a.tags
 
 
 def test_a_headline_without_statements_holds_its_facts_in_its_tag() -> None:
     ten = of("10-year Treasury yield rises to 4.5%")
     thirty = of("30-year Treasury yield rises to 4.5%")
-    assert not ten.statements and ten.tag != thirty.tag  # no statements: facts in the tag
+    assert not ten.statements and ten.tags != thirty.tags  # no statements: facts in the tag
     credited = of("10-year Treasury yield rises to 4.5% - finance ministry")
-    assert credited.speakers and credited.tag == ten.tag  # but not the kinds of speaker
+    assert credited.speakers and credited.tags == ten.tags  # but not the kinds of speaker
     assert ten.facts() == [
         *(",120mo,4.5,", ",~120mo,~4.5,"),
         *(",", ",", ",", ",", ",", ","),
@@ -161,7 +161,7 @@ def test_goods_of_the_measure_answered_are_a_fact_of_their_own() -> None:
     assert pork.goods == ("farm",) and pork.answered == ("metals",)
     steel = of("India proposes retaliatory duties on US over steel and aluminium tariffs")
     autos = of("India proposes retaliatory duties on US over auto tariffs")
-    assert steel.tag == autos.tag and steel.answered != autos.answered
+    assert steel.tags == autos.tags and steel.answered != autos.answered
 
 
 def test_typography_and_look_alikes() -> None:
@@ -180,3 +180,17 @@ def test_the_claim_names_governments_by_the_workers_lexicon() -> None:
     text = "Freedonia rules out using its Treasury holdings as leverage"
     assert claim(text, [], detector).governments == ("XF",)
     assert claim(text, []).governments == ()
+
+
+def test_each_statement_has_its_own_tag() -> None:
+    """A lead that adds another actor's statement: the repeated statement keeps the tag of
+    the headline that carries it alone (so the two are compared), the added one has its own."""
+    lula = "Lula says Brazil will respond to US 50% tariff under reciprocity law"
+    alone = of(lula)
+    led = of(
+        f"{lula}. Separately, Finance Minister Kato said Japan has no intention of using its "
+        "US Treasury holdings as a negotiating tool"
+    )
+    assert len(alone.tags) == 1 and len(led.tags) == len(led.statements) == 2
+    assert dict(zip(led.statements, led.tags, strict=True))[alone.statements[0]] == alone.tags[0]
+    assert of(lula.replace("will respond", "will not respond")).tags != alone.tags
