@@ -642,7 +642,9 @@ class Detector:
         the headline's date, which decides who holds an office ("Kato" in 2025 is Japan's
         finance minister); without it any term of office counts."""
         start = story_start(text)
+        filed_from = ""
         if start:  # blanked, not cut: evidence spans stay offsets into the headline
+            filed_from = text[:start]
             text = " " * start + text[start:]
         lower = text.lower()
         starts = _trigger_starts(self._prefilter, lower)  # where each entry's triggers begin
@@ -680,7 +682,8 @@ class Detector:
             else:
                 return []
         spans = self._government_spans(text, alias_hits, on)
-        if not spans:
+        filed_in = self._filed_in(filed_from) if filed_from else None
+        if not spans and filed_in is None:
             return []
         # "ß".lower() is one character but "İ".lower() two: then offsets in ``lower`` are
         # not offsets in ``text``, and every sentence runs the cues triggered in the text.
@@ -696,7 +699,22 @@ class Detector:
                 cue_hits if aligned else None,
                 begins if aligned else None,
             ),
+            filed_in,
         )
+
+    def _filed_in(self, dateline: str) -> str | None:
+        """The government whose capital (a metonym: "BEIJING (Reuters) -") a blanked
+        dateline names, if any."""
+        lower = dateline.lower()
+        hits = [
+            (end, alias)
+            for end, (_, aliases, _, _) in self._scanner.iter(lower)
+            for alias in aliases
+        ]
+        for span in self._government_spans(dateline, hits, None):
+            if span.alias.kind == "metonym":
+                return span.code
+        return None
 
     def _triggered_in(self, hits: _Found, start: int, end: int) -> set[tuple[int, int]]:
         """The stance and speaker cues whose triggers occur in the sentence at ``start:end``:
@@ -709,7 +727,10 @@ class Detector:
                 found.update(cues)
         return found
 
-    def _read(self, text: str, hits: _Found) -> list[Detection]:
+    def _read(self, text: str, hits: _Found, filed_in: str | None = None) -> list[Detection]:
+        """The statements of a text's sentences. ``filed_in``: the government of the city
+        of a blanked dateline, which names no speaker, but whose government a title of no
+        named government speaks for when the text names none."""
         spans, terms, text_topics = hits.spans, hits.terms, hits.text_topics
         lever_hits = hits.lever_hits
         parts = _sentence_spans(text)
@@ -753,6 +774,7 @@ class Detector:
                 found=found,
                 begins=begins,
                 lever_hits=lever_hits,
+                filed_in=filed_in,
             ):
                 key = (detection.government, detection.topic, detection.speaker)
                 if is_history:
@@ -820,8 +842,9 @@ class Detector:
         found: set[tuple[int, int]],
         begins: dict[tuple[int, int], list[int]] | None,
         lever_hits: list[_Compiled],
+        filed_in: str | None,
     ) -> Iterable[tuple[Detection, bool, bool]]:
-        if not (governments or text_government or spans):
+        if not (governments or text_government or spans or filed_in):
             return
         terms = _topic_terms(sentence, by_topic)
         if not terms and len(text_topics) == 1:
@@ -905,6 +928,17 @@ class Detector:
                     government, gov_basis = speaker_government, "speaker"
                 if government is None:
                     government, gov_basis = text_government, "text"
+                if (
+                    government is None
+                    and filed_in is not None
+                    and (speaker_cue is None or speaker_cue.speaker is Speaker.GOVERNMENT)
+                    and any(
+                        s.speaker is Speaker.GOVERNMENT and s.government is None for s in speakers
+                    )
+                ):
+                    # "BEIJING (Reuters) - The commerce ministry ...": a title of no named
+                    # government, in a text that names none, is the dateline capital's
+                    government, gov_basis = filed_in, "text"
             if government is None:
                 continue
             if speaker_cue is None:

@@ -1372,6 +1372,18 @@ GENERALISED = [
         ("NO", TL, "rules_out", GOV),
         id="not-in-a-position-to-use-the-lever",
     ),
+    case(
+        "TOKYO (Reuters) - The finance ministry has no intention of selling US Treasuries to "
+        "win tariff concessions",
+        ("JP", TH, "rules_out", GOV),
+        id="a-dateline-capital-is-the-story-government-when-none-is-named",
+    ),
+    case(
+        "TOKYO (Reuters) - Canada will not retaliate against the US steel tariffs, Ottawa's "
+        "trade minister says",
+        ("CA", TL, "rules_out", GOV),
+        id="a-named-government-outranks-the-dateline",
+    ),
 ]
 
 
