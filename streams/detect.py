@@ -1584,7 +1584,7 @@ def _owner_before(sentence: str, spans: list[_Span], position: int) -> str | Non
 _OWNED_MEASURE = re.compile(
     rf"(?:{_APOS}s)?(?:\s+[\w$%.-]+){{0,5}}?\s+(?:counter-?tariffs?|counter-?measures|tariffs?|"
     r"duties|levies|levy|curbs|controls|freeze|bans?|restrictions|rules|surcharges?|"
-    r"refusal|boycott|embargo|fees|surtax)\b",
+    r"refusal|boycott|embargo|fees|surtax|downgrade|delisting)\b",
     re.IGNORECASE,
 )
 

@@ -1384,6 +1384,21 @@ GENERALISED = [
         ("CA", TL, "rules_out", GOV),
         id="a-named-government-outranks-the-dateline",
     ),
+    case(
+        "Beijing has told state buyers to pause purchases of American soybeans",
+        ("CN", TL, "acting", GOV),
+        id="told-to-pause-purchases",
+    ),
+    case(
+        "'Mexico is fighting back': retaliatory tariffs on US pork and cheese take effect",
+        ("MX", TL, "acting", GOV),
+        id="is-fighting-back-as-hits-back",
+    ),
+    case(
+        "Tokyo's downgrade of Seoul on its list of preferred trading partners takes effect",
+        ("JP", TL, "acting", GOV),
+        id="a-downgrade-is-an-owned-measure",
+    ),
 ]
 
 
