@@ -124,6 +124,14 @@ _OBJECT_BEFORE = compile_guarded(
     r"\s+(?:the\s+)?$",
     re.IGNORECASE,
 )
+# "the prospect of China selling ...", "talk about Tokyo dumping ...": a name after "of" or
+# "about" before a lever's gerund is that gerund's subject.
+_GERUND_SUBJECT = re.compile(
+    r"\s+(?:selling|dumping|offloading|using|weaponi[sz]ing|wielding|retaliating|imposing|"
+    r"(?:hitting|striking)\s+back|halting|curbing|banning|restricting)\b",
+    re.IGNORECASE,
+)
+_OF_BEFORE = compile_guarded(r"\b(?:of|about)\s+(?:the\s+)?$", re.IGNORECASE)
 # A name used for its goods or markets ("US Treasuries", "Chinese EVs") is not an actor.
 _GOODS_AFTER = re.compile(
     r"\s*(?:-|'s\s+|\u2019s\s+)?(?:treasur|debt|bonds?|goods|imports?|products|exports?|"
@@ -744,6 +752,10 @@ class Detector:
                 if s0 <= sp.start and sp.end <= s1:
                     start = sp.start - s0
                     after_preposition = _OBJECT_BEFORE.search(_tail(sentence, start)) is not None
+                    if after_preposition and _GERUND_SUBJECT.match(sentence, sp.end - s0):
+                        # "the prospect of China selling its Treasuries": the subject of the
+                        # gerund, the actor, though a preposition's object
+                        after_preposition = _OF_BEFORE.search(_tail(sentence, start)) is None
                     local.append(_Span(start, sp.end - s0, sp.code, sp.alias, after_preposition))
             mentions = _government_mentions(sentence, local)
             if text_government is None and mentions:
@@ -939,6 +951,16 @@ class Detector:
                     # "BEIJING (Reuters) - The commerce ministry ...": a title of no named
                     # government, in a text that names none, is the dateline capital's
                     government, gov_basis = filed_in, "text"
+            topic = cue.topic or _nearest_topic(terms, cue)
+            if topic is Topic.TREASURY_HOLDINGS and government == _ISSUER:
+                # the issuer holds no Treasuries to use (DESIGN.md): the holder is the
+                # speaker's government ("Jubeir warned US lawmakers the kingdom would sell"),
+                # else the nearest other government named
+                if speaker_government not in (None, _ISSUER):
+                    government, gov_basis = speaker_government, "speaker"
+                else:
+                    others = [m for m in governments if m[1] != _ISSUER]
+                    government, gov_basis = _government_for(others, cue.start), "named"
             if government is None:
                 continue
             if speaker_cue is None:
@@ -973,7 +995,6 @@ class Detector:
                 # unless what it may use is "a card" ("could use them as a bargaining card"),
                 # which keeps it on the table (DESIGN.md's open).
                 stance, rule = Stance.THREATENS, rule.replace("open.", "threatens.", 1)
-            topic = cue.topic or _nearest_topic(terms, cue)
             in_background = _span_at(background, cue.start)
             decision = f"{stance.value}/{speaker_basis}/{gov_basis}"
             is_history = in_background is not None and speaker is Speaker.GOVERNMENT

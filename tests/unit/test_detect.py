@@ -1399,6 +1399,43 @@ GENERALISED = [
         ("JP", TL, "acting", GOV),
         id="a-downgrade-is-an-owned-measure",
     ),
+    case(
+        "Canada will use every tool in our toolbox if the 25% tariffs come, the prime minister "
+        "says",
+        ("CA", TL, "threatens", GOV),
+        id="every-tool-in-the-toolbox",
+    ),
+    case(
+        "Japan's finance minister raises the prospect of selling US Treasuries if talks fail",
+        ("JP", TH, "open", GOV),
+        id="raising-the-prospect",
+    ),
+    case(
+        "Tokyo adds six Chinese firms to its export blacklist",
+        ("JP", TL, "acting", GOV),
+        id="added-to-an-export-blacklist",
+    ),
+    case(
+        "Vietnam pledges more purchases of US aircraft and LNG to avert the 46% levy",
+        ("VN", TL, "open", GOV),
+        id="pledging-more-purchases",
+    ),
+    case(
+        "Hanoi will buy $2 billion more of US soybeans, the trade minister says",
+        ("VN", TL, "open", GOV),
+        id="buying-an-amount-more",
+    ),
+    case(
+        "A state think-tank economist raises the prospect of China dumping its Treasuries",
+        ("CN", TH, "open", ANALYST),
+        id="a-name-before-a-lever-gerund-acts",
+    ),
+    case(
+        "Saudi Arabia's foreign minister warned US lawmakers it would sell its Treasuries if the "
+        "bill passes",
+        ("SA", TH, "threatens", GOV),
+        id="the-issuer-named-first-is-not-the-holder",
+    ),
 ]
 
 
