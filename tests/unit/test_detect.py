@@ -1436,9 +1436,34 @@ GENERALISED = [
         ("SA", TH, "threatens", GOV),
         id="the-issuer-named-first-is-not-the-holder",
     ),
+    case(
+        "Beijing calls off the planned extra 10% and 15% duties on US farm goods",
+        ("CN", TL, "open", GOV),
+        id="calling-off-duties-with-a-long-modifier",
+    ),
+    case(
+        "The new export licensing is not a countermeasure, Japan's trade minister says",
+        ("JP", TL, "rules_out", GOV),
+        id="denying-a-measure-is-a-countermeasure",
+    ),
+    case(
+        "China's foreign ministry denies it is payback for the arrest of the Huawei executive",
+        ("CN", TL, "rules_out", GOV),
+        id="payback-for-is-retaliation",
+    ),
+]
+
+LEVERLESS = [
+    "Seoul and Washington hold a fifth round of talks, discussing non-tariff measures and chips",
+    "Payback period for rooftop solar shrinks as panel prices fall",
 ]
 
 
 @pytest.mark.parametrize(("text", "expected"), GENERALISED)
 def test_generalised_wording(text: str, expected: set[Row]) -> None:
     assert found(text) == expected
+
+
+@pytest.mark.parametrize("text", LEVERLESS)
+def test_generalised_wording_negatives(text: str) -> None:
+    assert found(text) == set()
