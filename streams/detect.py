@@ -124,6 +124,8 @@ _OBJECT_BEFORE = compile_guarded(
     r"\s+(?:the\s+)?$",
     re.IGNORECASE,
 )
+# "former PBOC deputy governor", "ex-vice commerce minister": the title's holder left office.
+_FORMER = compile_guarded(r"\b(?:former\s+|ex-)(?:[\w-]+\s+){0,3}$", re.IGNORECASE)
 # "the prospect of China selling ...", "talk about Tokyo dumping ...": a name after "of" or
 # "about" before a lever's gerund is that gerund's subject.
 _GERUND_SUBJECT = re.compile(
@@ -1173,6 +1175,8 @@ class Detector:
                     named=True,
                 )
             )
+        if "ormer" in sentence or "x-" in sentence:  # (a substring test before the scan)
+            cues = [_former(sentence, c) for c in cues]
         return sorted(cues, key=_START)
 
     def entities(self, sentence: str) -> tuple[frozenset[str], frozenset[Speaker]]:
@@ -1549,6 +1553,14 @@ def _speaker_for(
         if candidate is not None:
             return candidate
     return last
+
+
+def _former(sentence: str, cue: _SpeakerCue) -> _SpeakerCue:
+    """A government speaker cue of a former office holder ("former PBOC deputy governor",
+    "ex-vice commerce minister") as ``other``: out of office, they speak for no government."""
+    if cue.speaker is not Speaker.GOVERNMENT or not _FORMER.search(_tail(sentence, cue.start)):
+        return cue
+    return _SpeakerCue(cue.start, cue.end, Speaker.OTHER, cue.reports, None, named=False)
 
 
 def _coordinated(sentence: str, mentions: list[tuple[int, str]], position: int) -> str | None:

@@ -1451,6 +1451,27 @@ GENERALISED = [
         ("CN", TL, "rules_out", GOV),
         id="payback-for-is-retaliation",
     ),
+    case(
+        "Japan could sell its Treasuries if pressed, a former Bank of Japan deputy governor says",
+        ("JP", TH, "open", OTHER),
+        id="a-former-official-speaks-for-no-government",
+    ),
+    case(
+        "Indian officials have floated higher duties on US almonds in reply",
+        ("IN", TL, "threatens", GOV),
+        id="floating-duties-proposes-them",
+    ),
+    case(
+        "Taiwan's central bank governor backs using its US Treasury holdings as a chip in the "
+        "tariff talks",
+        ("TW", TH, "open", GOV),
+        id="as-a-chip-in-talks",
+    ),
+    case(
+        "China's commerce ministry says a boycott of US goods is possible",
+        ("CN", TL, "open", GOV),
+        id="a-lever-said-possible",
+    ),
 ]
 
 LEVERLESS = [
