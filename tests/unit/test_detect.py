@@ -1340,7 +1340,7 @@ GENERALISED = [
         id="a-lever-that-would-hurt-its-owner",
     ),
     case(
-        "Selling Treasuries serves no purpose for Tokyo, Japan's finance minister says",
+        "It serves no purpose for Tokyo to sell its Treasuries, Japan's finance minister says",
         ("JP", TH, "rules_out", GOV),
         id="a-lever-that-serves-no-purpose",
     ),
@@ -1477,6 +1477,10 @@ GENERALISED = [
 LEVERLESS = [
     "Seoul and Washington hold a fifth round of talks, discussing non-tariff measures and chips",
     "Payback period for rooftop solar shrinks as panel prices fall",
+    "Japan's cabinet will decide whether to extend the gasoline subsidy as tariffs bite",
+    "The EU studies whether the US tariffs breach WTO rules",
+    "US tariffs would hurt its own consumers most, Canada's finance minister says",
+    "The new US tariffs make no sense, Canada's prime minister says",
 ]
 
 
