@@ -379,6 +379,11 @@ _PLAN_OBJECT = compile_guarded(
 
 # Cues that say a lever is not excluded, and the contrast that lets one qualify a rejection.
 _NON_EXCLUSION = frozenset({"open.not_ruling_out", "open.not_exclude"})
+_CONCEDED_OBJECT = re.compile(
+    rf"\s*{_APOS}?\s*(?:on\s+)?(?:them|it|this|that|any|all|further|other|options?|the\s+option|"
+    r"completely|entirely|altogether|for\s+now|yet)\b|\s*(?:[,;.:'\"\u2019]|$)",
+    re.IGNORECASE,
+)
 _CONCESSION = compile_guarded(r"\b(?:but|though|although|yet|while)\b", re.IGNORECASE)
 
 _STANCE_RANK = {Stance.RULES_OUT: 4, Stance.ACTING: 3, Stance.THREATENS: 2, Stance.OPEN: 1}
@@ -872,6 +877,8 @@ class Detector:
         ]
         if not cues:
             return
+        if len(cues) > 1:
+            cues = _qualified_rejections(sentence, cues, terms)
         if not terms:
             # no topic named, but a lever cue (which carries its topic): the sentence's other
             # cues are about that lever ("warns it will respond as it sanctions US firms")
@@ -956,13 +963,17 @@ class Detector:
             topic = cue.topic or _nearest_topic(terms, cue)
             if topic is Topic.TREASURY_HOLDINGS and government == _ISSUER:
                 # the issuer holds no Treasuries to use (DESIGN.md): the holder is the
-                # speaker's government ("Jubeir warned US lawmakers the kingdom would sell"),
-                # else the nearest other government named
+                # speaker's government ("Jubeir warned US lawmakers the kingdom would sell");
+                # else, when the US was read from its speaker ("..., Bessent tells Yahoo
+                # Finance, since selling would force Beijing ..."), the other government
+                # named; not when the US is named acting ("saying the US would retaliate")
+                holder = None
                 if speaker_government not in (None, _ISSUER):
-                    government, gov_basis = speaker_government, "speaker"
-                else:
+                    holder, gov_basis = speaker_government, "speaker"
+                elif gov_basis != "named":
                     others = [m for m in governments if m[1] != _ISSUER]
-                    government, gov_basis = _government_for(others, cue.start), "named"
+                    holder, gov_basis = _government_for(others, cue.start), "named"
+                government = holder
             if government is None:
                 continue
             if speaker_cue is None:
@@ -1102,8 +1113,6 @@ class Detector:
                     )
                     continue
                 cues.append(_Cue(start, end, lever.rule, lever.stance, lever.topic))
-        if len(cues) > 1:
-            return _qualified_rejections(sentence, cues)
         return cues
 
     def _stance_matches(
@@ -1299,12 +1308,25 @@ def _rejection(
     return rule, Stance.RULES_OUT, scope_end
 
 
-def _qualified_rejections(sentence: str, cues: list[_Cue]) -> list[_Cue]:
+def _qualified_rejections(
+    sentence: str, cues: list[_Cue], terms: list[tuple[int, Topic, bool]]
+) -> list[_Cue]:
     """The cues less each rejection conceded away by an explicit non-exclusion across a
     contrast ("plans no retaliation for now but is not closing the door", "is not
     considering counter-tariffs, though he has not taken them off the table"): not now, but
-    not never, is a lever kept on the table (DESIGN.md's open), not ruled out."""
-    kept = [c for c in cues if c.rule in _NON_EXCLUSION]
+    not never, is a lever kept on the table (DESIGN.md's open), not ruled out. The
+    non-exclusion must be of the lever: of one named, of "them", of "any options"; not of
+    something else ("no plans to sell, though it does not rule out intervention")."""
+    kept = []
+    for c in cues:
+        if c.rule in _NON_EXCLUSION:
+            end = _clause_end(sentence, c.end)
+            if (
+                _CONCEDED_OBJECT.match(sentence, c.end)
+                or any(c.end <= start < end for start, _, _ in terms)
+                or _LEVER_WORD.search(sentence, c.end, end)
+            ):
+                kept.append(c)
     if not kept:
         return cues
     return [

@@ -1472,6 +1472,22 @@ GENERALISED = [
         ("CN", TL, "open", GOV),
         id="a-lever-said-possible",
     ),
+    case(
+        "Japan has no plans to sell its Treasuries, though it does not rule out intervention in "
+        "the yen",
+        ("JP", TH, "rules_out", GOV),
+        id="a-non-exclusion-of-something-else-concedes-nothing",
+    ),
+    case(
+        "Trump warns Japan against selling Treasuries, saying the US would retaliate",
+        id="the-issuer-named-acting-is-no-holder",
+    ),
+    case(
+        "'There is no reason for them to sell Treasuries,' Bessent tells CNBC of Beijing's "
+        "holdings",
+        ("CN", TH, "rules_out", OTHER),
+        id="the-holder-of-whom-the-issuer-speaks",
+    ),
 ]
 
 LEVERLESS = [
