@@ -168,9 +168,9 @@ class Corroboration(_Message):
     government: GovernmentCode
     topic: Topic
     outlets: Annotated[int, Field(ge=1)]
-    """Distinct sources that carried the story so far."""
+    """Distinct sources that carried the alert's statement in its story so far."""
     reports: Annotated[int, Field(ge=1)]
-    """Headlines in the story's chain so far."""
+    """Headlines that carried it so far (its chain in the story)."""
     novelty: Annotated[float, Field(ge=0.0, le=100.0)]
     """Novelty of this report: 100 for the first, x0.75 for each one after it."""
     headline_id: NonEmpty

@@ -27,7 +27,7 @@ from redis.asyncio import Redis
 
 from schemas import Headline
 from schemas.settings import WorkerSettings
-from streams.dedup import Dedup, DedupSettings
+from streams.dedup import Dedup, DedupSettings, Verdicts
 from streams.detect import detect
 
 
@@ -75,20 +75,21 @@ def shares(pair: Pair) -> bool:
     return bool(a & b) or not (a or b)
 
 
-async def predict(redis_url: str, pairs: list[Pair], settings: WorkerSettings) -> list[bool]:
+async def predict(redis_url: str, pairs: list[Pair], settings: WorkerSettings) -> list[Verdicts]:
+    """``b``'s verdicts, after ``a``, for each pair."""
     client = Redis.from_url(redis_url, decode_responses=True)
     dedup = Dedup(
         client,
         DedupSettings.of(settings),
     )
-    predicted = []
+    predicted: list[Verdicts] = []
     try:
         for pair in pairs:
             await client.flushdb()
             first, second = _headline(pair, "a", pair.a), _headline(pair, "b", pair.b)
             await dedup.check(first, detect(first.text, first.published_at))
             verdicts = await dedup.check(second, detect(second.text, second.published_at))
-            predicted.append(verdicts.joined)
+            predicted.append(verdicts)
     finally:
         await client.aclose()
     return predicted
@@ -102,13 +103,20 @@ def scores(pairs: list[Pair], predicted: list[bool]) -> tuple[float, float]:
     return (tp / (tp + fp) if tp + fp else 1.0), (tp / (tp + fn) if tp + fn else 1.0)
 
 
-def report(pairs: list[Pair], predicted: list[bool], out: TextIO) -> tuple[float, float]:
+def report(pairs: list[Pair], verdicts: list[Verdicts], out: TextIO) -> tuple[float, float]:
     """Print precision and recall overall, and the share right per kind; return (P, R)."""
+    predicted = [v.joined for v in verdicts]
     precision, recall = scores(pairs, predicted)
     tp = sum(1 for p, guess in zip(pairs, predicted, strict=True) if p.duplicate and guess)
     fp = sum(1 for p, guess in zip(pairs, predicted, strict=True) if not p.duplicate and guess)
     print(f"{len(pairs)} pairs: precision {precision:.3f}, recall {recall:.3f}", file=out)
-    print(f"  suppressed {tp + fp}: {tp} duplicates, {fp} wrongly (different statements)", file=out)
+    whole = sum(1 for v in verdicts if v.duplicate)
+    print(
+        f"  b joined a's story in {tp + fp}: {tp} duplicates, {fp} wrongly (different "
+        f"statements); in {whole} b said nothing new (every statement a duplicate), in the "
+        f"others b repeats a statement of a and adds one of its own",
+        file=out,
+    )
     seen = [(p, guess) for p, guess in zip(pairs, predicted, strict=True) if _checked(p)]
     seen_precision, seen_recall = scores([p for p, _ in seen], [guess for _, guess in seen])
     print(
@@ -149,8 +157,9 @@ def report(pairs: list[Pair], predicted: list[bool], out: TextIO) -> tuple[float
     return precision, recall
 
 
-def report_at_once(pairs: list[Pair], predicted: list[bool], out: TextIO) -> tuple[float, float]:
+def report_at_once(pairs: list[Pair], verdicts: list[Verdicts], out: TextIO) -> tuple[float, float]:
     """Print the stress test's figures and the pairs it merges; return (P, R)."""
+    predicted = [v.joined for v in verdicts]
     precision, recall = scores(pairs, predicted)
     print(
         f"each b published at a's instant: precision {precision:.3f}, recall {recall:.3f}",

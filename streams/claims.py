@@ -39,10 +39,11 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Protocol
 
 import ahocorasick
 
-from schemas import Speaker
+from schemas import Speaker, Stance, Topic
 from streams.detect import Detection, Detector, entities, story_start
 from streams.guard import compile_guarded
 
@@ -282,9 +283,22 @@ def _forms(written: str, unit: str | None) -> tuple[str, str]:
     return f"{_plain(value)}{suffix}", f"~{_plain(_two_digits(value))}{suffix}"
 
 
-def statement_key(detection: Detection) -> str:
+class Said(Protocol):
+    """A statement as detected or as published: who said what about which lever."""
+
+    @property
+    def government(self) -> str: ...
+    @property
+    def topic(self) -> Topic: ...
+    @property
+    def stance(self) -> Stance: ...
+    @property
+    def speaker(self) -> Speaker: ...
+
+
+def statement_key(said: Said) -> str:
     """What must be equal for two reports to carry one statement: ``GOV:topic:stance:speaker``."""
-    return f"{detection.government}:{detection.topic}:{detection.stance}:{detection.speaker}"
+    return f"{said.government}:{said.topic.value}:{said.stance.value}:{said.speaker.value}"
 
 
 def _tag(parts: list[str]) -> str:

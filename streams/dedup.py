@@ -35,6 +35,7 @@ step never turns a headline into its own duplicate, and a duplicate stays one.
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -57,6 +58,8 @@ from streams import minhash
 from streams.claims import claim, headline_sentence, statement_key
 from streams.detect import Detection, Detector
 from streams.wording import words
+
+log = logging.getLogger(__name__)
 
 # KEYS[1] exact key; KEYS[2] the tag's stories (a list), or KEYS[2..] the MinHash band keys.
 # ARGV: headline id, published (ms), source, the settings ("exact-ttl near-ttl min-votes
@@ -286,23 +289,18 @@ class Dedup:
         """Checks in order on one connection, which keeps the order, sent in chunks: while
         Redis runs one chunk's scripts the next chunk's claims are read, so the client's
         work and Redis's overlap instead of adding up. The script failing for a statement
-        leaves a :class:`CheckFailed` in its headline's place; Redis failing raises."""
+        leaves a :class:`CheckFailed` in its headline's place when it was the headline's
+        only statement, and that statement unchecked when others were checked (see
+        :func:`_verdicts`); Redis failing raises."""
         replies = await self._pipelined(items, detector)
         if any(isinstance(reply, NoScriptError) for item in replies for _, reply in item):
             # A restarted Redis. Checking again is safe: a redelivered headline gets its
             # verdicts again, whichever of them ran.
             await self._redis.script_load(_CHECK)
             replies = await self._pipelined(items, detector)
-        results: list[Verdicts | CheckFailed] = []
-        for item in replies:
-            failed = [reply for _, reply in item if isinstance(reply, ResponseError)]
-            if failed:
-                results.append(_failed(failed[0]))
-            else:
-                results.append(
-                    Verdicts({key: _verdict(cast(list[str], reply)) for key, reply in item})
-                )
-        return results
+        return [
+            _verdicts(headline, item) for (headline, _), item in zip(items, replies, strict=True)
+        ]
 
     async def _pipelined(
         self, items: Sequence[tuple[Headline, Sequence[Detection]]], detector: Detector | None
@@ -390,6 +388,27 @@ def _failed(exc: ResponseError) -> CheckFailed:
     if "user_script" in message or "Error running script" in message:
         return CheckFailed(message)
     raise exc
+
+
+def _verdicts(headline: Headline, replies: list[tuple[str, object]]) -> Verdicts | CheckFailed:
+    """A headline's verdicts from its statements' replies. A statement whose script failed
+    (a bug) passes unchecked, the first of its story, when other statements of the headline
+    were checked: they have claimed their stories, so dead-lettering the headline would
+    leave stories whose first report was never published. When every statement failed,
+    the headline is dead-lettered as before (:class:`CheckFailed`)."""
+    verdicts: dict[str, Verdict] = {}
+    failed: dict[str, CheckFailed] = {}
+    for key, reply in replies:
+        if isinstance(reply, ResponseError):
+            failed[key] = _failed(reply)
+        else:
+            verdicts[key] = _verdict(cast(list[str], reply))
+    if failed and not verdicts:
+        return next(iter(failed.values()))
+    for key, exc in failed.items():
+        log.error("dedup failed for %s of %s, which passes unchecked: %s", key, headline.id, exc)
+        verdicts[key] = Verdict(Seen.FIRST, headline.id, headline.source)
+    return Verdicts(verdicts)
 
 
 def _verdict(reply: list[str]) -> Verdict:

@@ -39,11 +39,12 @@ from schemas import (
     Topic,
 )
 from streams import metrics
-from streams.dedup import Dedup, Seen, Verdict, Verdicts
+from streams.claims import statement_key
+from streams.dedup import Dedup, Seen, Verdicts
 from streams.detect import Detection, Detector
 from streams.failpoints import Failpoints, Point
 from streams.stance import StanceStore, StateUnavailable
-from streams.stories import Stories, novelty
+from streams.stories import Link, Stories, novelty
 
 log = logging.getLogger(__name__)
 
@@ -211,7 +212,7 @@ class Screen:
             metrics.DUPLICATES.labels(
                 (Seen.EXACT if seen == {Seen.EXACT} else Seen.NEAR).value
             ).inc()
-        await self._corroborate(headline, detections, verdicts)
+        await self._corroborate(headline, verdicts)
         detected_at = self._clock()
         for detection in detections:
             verdict = verdicts.of(detection)
@@ -255,50 +256,45 @@ class Screen:
         self._dedup_outage.answered()
         return verdicts
 
-    async def _corroborate(
-        self, headline: Headline, detections: list[Detection], verdicts: Verdicts
-    ) -> None:
-        """Link each statement that is a duplicate to its story (once per story); tell desks
-        when a new outlet carried a statement that raised an alert: of the alerts its story
-        raised, those on the government and topic of the statements this headline repeats."""
-        repeated: dict[str, tuple[Verdict, set[str]]] = {}
-        for detection in detections:
-            verdict = verdicts.of(detection)
-            if verdict.duplicate:
-                _, keys = repeated.setdefault(verdict.story_id, (verdict, set()))
-                keys.add(f"{detection.government}:{detection.topic}")
-        for story_id, (verdict, stance_keys) in repeated.items():
+    async def _corroborate(self, headline: Headline, verdicts: Verdicts) -> None:
+        """Link each statement that is a duplicate to its story's chain; tell desks when a
+        new outlet carried a statement that raised an alert."""
+        for statement, verdict in verdicts.each.items():
+            if not verdict.duplicate:
+                continue
             try:
                 link = await self._stories.link(
-                    story_id, headline.id, headline.source, verdict.first_source
+                    verdict.story_id, statement, headline.id, headline.source, verdict.first_source
                 )
             except RedisError as exc:
                 self._dedup_outage.failed(exc)
-                return
-            if not link.new_outlet:
                 continue
-            for raised in link.alert_ids:
-                stance_key, alert_id = raised.split("|", 1)
-                if stance_key not in stance_keys:
-                    continue
-                government, topic = stance_key.split(":", 1)
-                await self._sink.corroboration(
-                    Corroboration(
-                        corroboration_id=Corroboration.derive_id(alert_id, link.outlets),
-                        alert_id=alert_id,
-                        story_id=story_id,
-                        government=government,
-                        topic=Topic(topic),
-                        outlets=link.outlets,
-                        reports=link.reports,
-                        novelty=novelty(link.reports),
-                        headline_id=headline.id,
-                        source=headline.source,
-                        published_at=headline.published_at,
-                        detected_at=self._clock(),
-                    )
-                )
-                metrics.CORROBORATIONS.inc()
+            if link.new_outlet:
+                for raised in link.alert_ids:
+                    await self._corroboration(headline, verdict.story_id, raised, link)
+
+    async def _corroboration(
+        self, headline: Headline, story_id: str, raised: str, link: Link
+    ) -> None:
+        stance_key, alert_id = raised.split("|", 1)
+        government, topic = stance_key.split(":", 1)
+        await self._sink.corroboration(
+            Corroboration(
+                corroboration_id=Corroboration.derive_id(alert_id, link.outlets),
+                alert_id=alert_id,
+                story_id=story_id,
+                government=government,
+                topic=Topic(topic),
+                outlets=link.outlets,
+                reports=link.reports,
+                novelty=novelty(link.reports),
+                headline_id=headline.id,
+                source=headline.source,
+                published_at=headline.published_at,
+                detected_at=self._clock(),
+            )
+        )
+        metrics.CORROBORATIONS.inc()
 
     async def _apply(self, statement: Statement, timestamp: float | None) -> None:
         draft = Alert(
@@ -339,7 +335,7 @@ class Screen:
         await self._retrying(lambda: self._stances.acknowledge(entry))
         try:
             raised = f"{alert.government}:{alert.topic.value}|{alert.alert_id}"
-            await self._stories.raised(alert.story_id, raised)
+            await self._stories.raised(alert.story_id, statement_key(statement), raised)
         except RedisError as exc:  # only later corroborations of this alert are missed
             self._dedup_outage.failed(exc)
 

@@ -1,7 +1,11 @@
 """Story chains in Redis: which headlines and outlets carried one story, and its alerts.
 
 A story's id is the id of its first headline; every duplicate (exact or near) is linked to
-it. Keys share the ``{story id}`` hash tag, and live ``ttl`` seconds after the last link.
+it. A chain is kept per statement (``claims.statement_key``): a headline that opens stories
+for two statements opens two chains under its id, and a report is linked to the chain of
+each statement it repeats, so an alert's corroborations count the outlets that carried the
+statement that raised it. Keys share the ``{story id}`` hash tag, and live ``ttl`` seconds
+after the last link.
 Linking is idempotent (sets of headline ids and sources), so a redelivery counts once.
 Novelty follows the chain position the way desks know it from news analytics: 100 for the
 first report, then 75, 56, 42, ... (x0.75 per further report).
@@ -29,8 +33,9 @@ def novelty(reports: int) -> float:
     return round(100 * 0.75 ** max(reports - 1, 0), 1)
 
 
-def _keys(story_id: str) -> list[str]:
-    return [f"sw:story:{{{story_id}}}:{part}" for part in ("headlines", "sources", "alerts")]
+def _keys(story_id: str, statement: str) -> list[str]:
+    parts = ("headlines", "sources", "alerts")
+    return [f"sw:story:{{{story_id}}}:{statement}:{part}" for part in parts]
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,16 +55,21 @@ class Stories:
         self._link = redis.register_script(_LINK)
         self._ttl = ttl_seconds
 
-    async def link(self, story_id: str, headline_id: str, source: str, first_source: str) -> Link:
-        """Add a duplicate to its story's chain (with the first report, which the id names)."""
+    async def link(
+        self, story_id: str, statement: str, headline_id: str, source: str, first_source: str
+    ) -> Link:
+        """Add a duplicate to the chain of a statement it repeats (with the first report,
+        which the id names)."""
         reports, outlets, new, alerts = await self._link(
-            keys=_keys(story_id), args=[story_id, headline_id, first_source, source, self._ttl]
+            keys=_keys(story_id, statement),
+            args=[story_id, headline_id, first_source, source, self._ttl],
         )
         return Link(int(reports), int(outlets), bool(new), tuple(sorted(alerts)))
 
-    async def raised(self, story_id: str, alert_id: str) -> None:
-        """Remember that the story raised an alert, for the corroborations that follow."""
-        key = _keys(story_id)[2]
+    async def raised(self, story_id: str, statement: str, alert_id: str) -> None:
+        """Remember that the statement's story raised an alert, for the corroborations that
+        follow."""
+        key = _keys(story_id, statement)[2]
         async with self._redis.pipeline(transaction=False) as pipe:
             pipe.sadd(key, alert_id)
             pipe.expire(key, self._ttl)

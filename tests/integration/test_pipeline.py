@@ -76,7 +76,8 @@ def test_exact_duplicate_from_another_outlet_is_suppressed(
     alerts = run(pipeline, lines)
     assert [a.headline_id for a in alerts] == [first]
     assert {s.headline_id for s in statements_for(pipeline, {first, second})} == {first}
-    assert redis.smembers(f"sw:story:{{{first}}}:headlines") == {first, second}
+    chain = f"sw:story:{{{first}}}:CN:trade_leverage:acting:government:headlines"
+    assert redis.smembers(chain) == {first, second}
 
 
 def test_a_statement_older_than_the_stance_is_ignored(pipeline: Pipeline, redis: Redis) -> None:

@@ -274,14 +274,17 @@ def test_dedup_layers_and_redelivery(stack: Stack, redis: SyncRedis) -> None:
 def test_story_chains_count_reports_and_outlets(stack: Stack, redis: SyncRedis) -> None:
     async def work(client: Redis) -> list[tuple[int, int, bool, tuple[str, ...]]]:
         stories = Stories(client, ttl_seconds=60)
-        first = await stories.link("s1", "h2", source="Kyodo", first_source="Reuters")
-        await stories.raised("s1", "JP:treasury_holdings|alert-1")
-        again = await stories.link("s1", "h2", source="Kyodo", first_source="Reuters")
-        third = await stories.link("s1", "h3", source="Reuters", first_source="Reuters")
-        fourth = await stories.link("s1", "h4", source="Jiji", first_source="Reuters")
+        said = "JP:treasury_holdings:rules_out:government"
+        first = await stories.link("s1", said, "h2", source="Kyodo", first_source="Reuters")
+        await stories.raised("s1", said, "JP:treasury_holdings|alert-1")
+        again = await stories.link("s1", said, "h2", source="Kyodo", first_source="Reuters")
+        third = await stories.link("s1", said, "h3", source="Reuters", first_source="Reuters")
+        fourth = await stories.link("s1", said, "h4", source="Jiji", first_source="Reuters")
+        # another statement of the story's first headline keeps a chain of its own
+        other = await stories.link("s1", "JP:treasury_holdings:open:analyst", "h5", "AP", "Reuters")
         return [
             (link.reports, link.outlets, link.new_outlet, link.alert_ids)
-            for link in (first, again, third, fourth)
+            for link in (first, again, third, fourth, other)
         ]
 
     assert with_redis(stack, work) == [
@@ -289,6 +292,7 @@ def test_story_chains_count_reports_and_outlets(stack: Stack, redis: SyncRedis) 
         (2, 2, False, ("JP:treasury_holdings|alert-1",)),  # a redelivery counts once
         (3, 2, False, ("JP:treasury_holdings|alert-1",)),
         (4, 3, True, ("JP:treasury_holdings|alert-1",)),
+        (2, 2, True, ()),
     ]
 
 
@@ -433,4 +437,36 @@ def test_each_statement_joins_its_own_story(stack: Stack, redis: SyncRedis) -> N
         {"BR": ("first", "a")},
         {"BR": ("near", "a"), "JP": ("first", "b")},
         {"BR": ("near", "a"), "JP": ("near", "b")},
+    ]
+
+
+def test_a_statement_whose_script_fails_passes_unchecked_beside_checked_ones(
+    stack: Stack, redis: SyncRedis
+) -> None:
+    """A corrupt story list under one statement's tag: that statement passes unchecked (the
+    first of its story), the headline's other statement is checked and the headline goes
+    on, so no story is left whose first report was dead-lettered."""
+    lula = "Lula says Brazil will respond to US 50% tariff under reciprocity law"
+    kato = "Japan has no intention of using its Treasury holdings as leverage, Kato said"
+    both = news("both", f"{lula}. {kato}", minutes=1)
+    what = claim(both.text, detect(both.text))
+    tags = dict(zip(what.statements, what.tags, strict=True))
+    (japan,) = [statement for statement in tags if statement.startswith("JP:")]
+    redis.rpush(f"sw:dup:{{{tags[japan]}}}:stories:{LAYOUT}.{len(what.facts())}", "x")
+
+    async def work(client: Redis) -> list[dict[str, tuple[str, str]] | str]:
+        dedup = Dedup(client, DEDUP)
+        checked = await dedup.check_many([(h, detect(h.text)) for h in (news("a", lula), both)])
+        return [
+            "failed"
+            if isinstance(v, CheckFailed)
+            else {
+                key.split(":")[0]: (each.seen.value, each.story_id) for key, each in v.each.items()
+            }
+            for v in checked
+        ]
+
+    assert with_redis(stack, work) == [
+        {"BR": ("first", "a")},
+        {"BR": ("near", "a"), "JP": ("first", "both")},
     ]
