@@ -1488,6 +1488,18 @@ GENERALISED = [
         ("CN", TH, "rules_out", OTHER),
         id="the-holder-of-whom-the-issuer-speaks",
     ),
+    case(
+        "Moscow rules out curbing titanium deliveries to the United States, Russia's industry "
+        "minister says",
+        ("RU", TL, "rules_out", GOV),
+        id="curbing-deliveries-is-a-lever",
+    ),
+    case(
+        "Russia would stop supplying nickel to Washington if the sanctions bill passes, the "
+        "Duma budget committee chair says",
+        ("RU", TL, "threatens", OTHER),
+        id="a-committee-chair-is-a-legislator",
+    ),
 ]
 
 LEVERLESS = [
@@ -1497,6 +1509,7 @@ LEVERLESS = [
     "The EU studies whether the US tariffs breach WTO rules",
     "US tariffs would hurt its own consumers most, Canada's finance minister says",
     "The new US tariffs make no sense, Canada's prime minister says",
+    "OPEC+ agrees to halt supply increases as oil prices slump",
 ]
 
 
