@@ -124,6 +124,9 @@ _OBJECT_BEFORE = compile_guarded(
     r"\s+(?:the\s+)?$",
     re.IGNORECASE,
 )
+# "..., the commerce ministry says, vowing necessary measures": the participle, and what its
+# clause goes on to say, is the speaker's, who reports just before it.
+_SAYS_THEN = re.compile(r"\s+(?:says?|said|adds?|added)\s*,\s*(?:\w+ing\b[^,;]*)?", re.IGNORECASE)
 # "former PBOC deputy governor", "ex-vice commerce minister": the title's holder left office.
 _FORMER = compile_guarded(r"\b(?:former\s+|ex-)(?:[\w-]+\s+){0,3}$", re.IGNORECASE)
 # "the prospect of China selling ...", "talk about Tokyo dumping ...": a name after "of" or
@@ -929,11 +932,15 @@ class Detector:
                     and speaker_cue.government is None
                     and not speaker_cue.named
                     and text_government is not None
-                    and not any(start < cue.start for start, _ in governments)
+                    and (
+                        not any(start < cue.start for start, _ in governments)
+                        or _SAYS_THEN.fullmatch(sentence, speaker_cue.end, cue.start) is not None
+                    )
                 ):
                     # "The finance ministry announced the levy, matching the rate Trump
                     # imposed": a title of no named government is the story's, not the
-                    # government named after the cue.
+                    # government named after the cue; nor the one named in what it says
+                    # ("Mexico should think twice, the commerce ministry says, vowing ...").
                     government, gov_basis = text_government, "text"
                 if governments and (
                     cue.rule == "threatens.ultimatum"

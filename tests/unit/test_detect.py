@@ -1500,6 +1500,12 @@ GENERALISED = [
         ("RU", TL, "threatens", OTHER),
         id="a-committee-chair-is-a-legislator",
     ),
+    case(
+        "BEIJING - Ottawa should think again about its canola curbs, the commerce ministry says, "
+        "vowing resolute countermeasures",
+        ("CN", TL, "threatens", GOV),
+        id="a-participle-after-says-is-the-speakers",
+    ),
 ]
 
 LEVERLESS = [
