@@ -26,6 +26,8 @@ How a text is read:
      carries no "weapon" option); a contrasted alternative is not asserted ("rather than a
      threat to dump them"), unless the contrast is itself the denial ("rather than a weapon");
    - an imperative addressed to others ("'Do not retaliate', X warns") is not X's rejection;
+   - a rejection conceded across a contrast by a non-exclusion of the lever ("no retaliation
+     for now, but not closing the door") is open: not now is not never;
    - "analysts warn" is the analysts' verb, not anyone's threat.
 3. **Attribution.** A cue belongs to the nearest speaker before it that reports ("despite
    analysts suggesting Japan could ..., officials said it will not" gives each verb its own
@@ -33,12 +35,16 @@ How a text is read:
    mention before it. Named officials ("Kato", "Bessent", "He Lifeng") and institutions
    speak for their government *on the headline's date* (terms of office in the lexicon);
    an official of one government speaking about another's measure is ``other`` ("Greer
-   says Beijing's rules are coercion"). A piece labelled "Analysis:" is the outlet's voice.
+   says Beijing's rules are coercion"), and so is a former one ("ex-vice commerce
+   minister"). A piece labelled "Analysis:" is the outlet's voice.
 4. **Government.** The government named nearest before the cue (after it when none is
    before), skipping counterparts: a name after a preposition ("tariffs on Canada"), before
    goods ("US goods", "Chinese EVs") and demonyms that only give an origin ("Australian
    wine"). Cues about a measure taking effect need its owner ("Canada's counter-tariffs take
-   effect"), not whoever is named near it.
+   effect"), not whoever is named near it. A title of no named government ("the commerce
+   ministry") speaks for the story's government, in a text that names none for the capital
+   of its dateline ("BEIJING (Reuters) -"). The issuer holds no Treasuries to use: for that
+   topic the US read from a speaker gives way to the holder named.
 5. **Past versus present.** A cue in a background clause ("after earlier remarks suggested
    ...", "who last month said ...") is history: it stands only when the text says nothing
    current for the same government, topic and speaker, and only for the text's own
