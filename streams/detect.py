@@ -930,7 +930,12 @@ class Detector:
                 # "'..., we're ready to fight,' China's embassy posts": the quote is theirs.
                 government, gov_basis = speaker_government, "speaker"
             else:
-                government = _government_for(governments, cue.start)
+                candidates = governments
+                if cue.rule == "open.considering":
+                    # "has 30 days to review the US measures": a government named in what is
+                    # weighed owns the measure weighed, not the weighing
+                    candidates = [m for m in governments if not cue.start < m[0] < cue.end]
+                government = _government_for(candidates, cue.start)
                 gov_basis = "named"
                 if (
                     speaker_cue is not None

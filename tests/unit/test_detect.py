@@ -1506,6 +1506,12 @@ GENERALISED = [
         ("CN", TL, "threatens", GOV),
         id="a-participle-after-says-is-the-speakers",
     ),
+    case(
+        "Seoul authorises first steps toward countermeasures; a trade panel has 60 days to "
+        "review Washington's measures",
+        ("KR", TL, "threatens", GOV),
+        id="the-owner-of-a-measure-reviewed-is-not-the-reviewer",
+    ),
 ]
 
 LEVERLESS = [
