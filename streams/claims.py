@@ -43,7 +43,7 @@ from typing import Protocol
 
 import ahocorasick
 
-from schemas import Speaker, Stance, Topic
+from schemas import Alert, Speaker, Stance, Topic
 from streams.detect import Detection, Detector, entities, story_start
 from streams.guard import compile_guarded
 
@@ -298,7 +298,16 @@ class Said(Protocol):
 
 def statement_key(said: Said) -> str:
     """What must be equal for two reports to carry one statement: ``GOV:topic:stance:speaker``."""
-    return f"{said.government}:{said.topic.value}:{said.stance.value}:{said.speaker.value}"
+    return _key(said.government, said.topic, said.stance, said.speaker)
+
+
+def raised_by(alert: Alert) -> str:
+    """The key of the statement that raised ``alert`` (its ``to`` is the statement's stance)."""
+    return _key(alert.government, alert.topic, alert.to, alert.speaker)
+
+
+def _key(government: str, topic: Topic, stance: Stance, speaker: Speaker) -> str:
+    return f"{government}:{topic.value}:{stance.value}:{speaker.value}"
 
 
 def _tag(parts: list[str]) -> str:

@@ -39,7 +39,7 @@ from schemas import (
     Topic,
 )
 from streams import metrics
-from streams.claims import statement_key
+from streams.claims import raised_by
 from streams.dedup import Dedup, Seen, Verdicts
 from streams.detect import Detection, Detector
 from streams.failpoints import Failpoints, Point
@@ -333,10 +333,15 @@ class Screen:
         if timestamp is not None:
             metrics.KAFKA_TO_ALERT_SECONDS.observe(max(0.0, now - timestamp))
         await self._retrying(lambda: self._stances.acknowledge(entry))
+        await self._remember(alert)
+
+    async def _remember(self, alert: Alert) -> None:
+        """Record a published alert in its statement's story chain, for the corroborations
+        that follow; if Redis fails here, only those are missed."""
         try:
             raised = f"{alert.government}:{alert.topic.value}|{alert.alert_id}"
-            await self._stories.raised(alert.story_id, statement_key(statement), raised)
-        except RedisError as exc:  # only later corroborations of this alert are missed
+            await self._stories.raised(alert.story_id, raised_by(alert), raised)
+        except RedisError as exc:
             self._dedup_outage.failed(exc)
 
     async def _retrying(self, call: Callable[[], Awaitable[T]]) -> T:
@@ -364,6 +369,7 @@ class Screen:
             for entry_id, alert in entries:
                 await self._sink.alert(alert)
                 await self._stances.acknowledge(entry_id)
+                await self._remember(alert)
                 metrics.OUTBOX_REPUBLISHED.inc()
                 published += 1
 
