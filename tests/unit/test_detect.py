@@ -1533,3 +1533,15 @@ def test_generalised_wording(text: str, expected: set[Row]) -> None:
 @pytest.mark.parametrize("text", LEVERLESS)
 def test_generalised_wording_negatives(text: str) -> None:
     assert found(text) == set()
+
+
+@pytest.mark.parametrize(
+    "outlet", ["Reuters", "Kyodo", "Kyodo News", "Jiji Press", "Yonhap", "AFP", "Associated Press"]
+)
+def test_an_action_an_outlet_reports_is_the_outlet_s_statement(outlet: str) -> None:
+    """A news agency credited in the sentence ("..., Kyodo reports") is a media speaker, as
+    Reuters and Bloomberg are: the report is not yet the government's own word."""
+    found = detect(f"China has halted imports of Japanese seafood, {outlet} reports")
+    assert [(d.government, d.stance.value, d.speaker) for d in found] == [
+        ("CN", "acting", Speaker.MEDIA)
+    ]
