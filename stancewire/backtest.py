@@ -21,7 +21,7 @@ from schemas import HEADLINES, Alert, Corroboration, DeadLetter, Statement
 from schemas.settings import WorkerSettings
 from streams.dedup import Dedup, DedupSettings
 from streams.detect import Detector
-from streams.screen import Message, Screen
+from streams.screen import Message, Screen, Sink
 from streams.stance import StanceStore
 from streams.stories import Stories
 
@@ -81,21 +81,11 @@ async def backtest(
     progress: Callable[[int], None] = lambda _: None,
 ) -> CollectingSink:
     """Screen every line in order from an empty Redis; ``progress`` is told each count done."""
-    settings = WorkerSettings(redis_url=redis_url)
     redis = Redis.from_url(redis_url, decode_responses=True)
     await redis.flushdb()
     sink = CollectingSink()
-    screen = Screen(
-        Detector.from_path(lexicon),
-        Dedup(
-            redis,
-            DedupSettings.of(settings),
-        ),
-        Stories(redis, settings.story_ttl_seconds),
-        StanceStore(redis, _nothing_alerted_before),
-        sink,
-        max_message_bytes=settings.max_message_bytes,
-        source_topic=HEADLINES.name,
+    screen = screen_on(
+        redis, WorkerSettings(redis_url=redis_url), sink, Detector.from_path(lexicon)
     )
     try:
         for start in range(0, len(lines), BATCH):
@@ -105,6 +95,26 @@ async def backtest(
     finally:
         await redis.aclose()
     return sink
+
+
+def screen_on(
+    redis: Redis,
+    settings: WorkerSettings,
+    sink: Sink,
+    detector: Detector,
+    dedup: Dedup | None = None,
+) -> Screen:
+    """The worker's screen on ``redis``, for a replay from empty state: no alert was raised
+    before it (``dedup``: the worker's own unless given)."""
+    return Screen(
+        detector,
+        dedup or Dedup(redis, DedupSettings.of(settings)),
+        Stories(redis, settings.story_ttl_seconds),
+        StanceStore(redis, _nothing_alerted_before),
+        sink,
+        max_message_bytes=settings.max_message_bytes,
+        source_topic=HEADLINES.name,
+    )
 
 
 def run(

@@ -8,15 +8,12 @@ import json
 
 from redis.asyncio import Redis
 
-from schemas import HEADLINES, Alert, Corroboration
+from schemas import Alert, Corroboration
 from schemas.settings import WorkerSettings
-from stancewire.backtest import CollectingSink
+from stancewire.backtest import CollectingSink, screen_on
 from stancewire.runtime import Stack
-from streams.dedup import Dedup, DedupSettings
 from streams.detect import Detector
-from streams.screen import Message, Screen
-from streams.stance import StanceStore
-from streams.stories import Stories
+from streams.screen import Message
 
 TEXT = "Japan has no intention of using its Treasury holdings as a negotiating tool, Kato says"
 
@@ -48,21 +45,8 @@ def message(offset: int, hid: str, text: str, source: str, minute: int) -> Messa
 async def screened(redis_url: str) -> tuple[list[str], BrokerDownOnce]:
     redis = Redis.from_url(redis_url, decode_responses=True)
     await redis.flushdb()
-    settings = WorkerSettings(redis_url=redis_url)
     sink = BrokerDownOnce()
-
-    async def no_history() -> list[Alert]:
-        return []
-
-    screen = Screen(
-        Detector.from_path(None),
-        Dedup(redis, DedupSettings.of(settings)),
-        Stories(redis, settings.story_ttl_seconds),
-        StanceStore(redis, no_history),
-        sink,
-        max_message_bytes=settings.max_message_bytes,
-        source_topic=HEADLINES.name,
-    )
+    screen = screen_on(redis, WorkerSettings(redis_url=redis_url), sink, Detector.from_path(None))
     try:
         outcomes = await screen.handle([message(0, "first", TEXT, "Reuters", 0)])
         assert not sink.alerts and await screen.republish_pending(None) == 1

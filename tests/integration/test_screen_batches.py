@@ -11,15 +11,13 @@ from pathlib import Path
 
 from redis.asyncio import Redis
 
-from schemas import HEADLINES, Alert, Headline, Stance
+from schemas import Headline, Stance
 from schemas.settings import WorkerSettings
-from stancewire.backtest import CollectingSink, event_time_order
+from stancewire.backtest import CollectingSink, event_time_order, screen_on
 from stancewire.runtime import Stack
 from streams.dedup import Dedup, DedupSettings
 from streams.detect import Detection, Detector
-from streams.screen import Message, Screen
-from streams.stance import StanceStore
-from streams.stories import Stories
+from streams.screen import Message
 
 PAIRS = Path(__file__).parents[1] / "data" / "dedup" / "pairs.jsonl"
 BAD = b'{"id": "bad", "text": '
@@ -66,19 +64,8 @@ async def screened(
     await redis.flushdb()
     settings = WorkerSettings(redis_url=redis_url)
     sink = CollectingSink()
-
-    async def no_history() -> list[Alert]:
-        return []
-
-    screen = Screen(
-        Detector.from_path(None),
-        FailingFor(redis, DedupSettings.of(settings), failing),
-        Stories(redis, settings.story_ttl_seconds),
-        StanceStore(redis, no_history),
-        sink,
-        max_message_bytes=settings.max_message_bytes,
-        source_topic=HEADLINES.name,
-    )
+    dedup = FailingFor(redis, DedupSettings.of(settings), failing)
+    screen = screen_on(redis, settings, sink, Detector.from_path(None), dedup)
     outcomes: list[str] = []
     try:
         for start in range(0, len(lines), batch):
