@@ -109,7 +109,9 @@ _APPROXIMATELY = re.compile(
 )
 # Where a headline turns to the measure it answers ("... on US pork in retaliation for metals
 # tariffs"): goods named after it are those of the measure answered, a fact of their own.
-_ANSWERING = re.compile(r"\b(?:in retaliation for|in response to|after|over)\b")
+# (Without a leading "\b", which the regex engine would try at every position: the word's
+# start is checked by :func:`_answering_start`.)
+_ANSWERING = re.compile(r"(?:in retaliation for|in response to|after|over)\b")
 # A day of the month is when, not how much: rewrites drop it ("from June 1").
 _MONTHS = (
     r"(?P<{}>January|February|March|April|May|June|July|August|September|October|November|"
@@ -168,9 +170,10 @@ _VOCABULARY = _automaton()
 
 # The end of the first sentence: a full stop that ends no abbreviation ("U.S.", "No. 3").
 # Unlike the detector's clauses, a colon or a dash does not end it: "Kato: Japan will not
-# ..." and "Japan will not ... - Kato" keep their speaker.
+# ..." and "Japan will not ... - Kato" keep their speaker. (It begins with the stop itself,
+# which the regex engine skips to, rather than a lookbehind tried at every position.)
 _SENTENCE_END = re.compile(
-    r"(?<=[.!?])(?<!\b[A-Z]\.)(?<!\b(?:No|Mr|Ms|Dr|St|vs)\.)"
+    r"[.!?](?<!\b[A-Z]\.)(?<!\b(?:No|Mr|Ms|Dr|St|vs)\.)"
     r"(?<!\b(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Oct|Nov|Dec|Gov|Sen|Rep)\.)(?<!\bSept\.)"
     r"\s+(?=[A-Z\"'])"
 )
@@ -185,7 +188,9 @@ _CREDIT = re.compile(
 
 def headline_sentence(text: str) -> str:
     """The first sentence, without wire prefixes ("UPDATE 1-"), a dateline or a credit."""
-    sentence = _SENTENCE_END.split(text[story_start(text) :].strip(), maxsplit=1)[0]
+    story = text[story_start(text) :].strip()
+    end = _SENTENCE_END.search(story)
+    sentence = story[: end.start() + 1] if end else story
     if not any(dash in sentence[-40:] for dash in "-|\u2013\u2014"):
         return sentence  # no credit: its dash is near the end (a test cheaper than the regex)
     return _CREDIT.sub("", sentence)
@@ -385,6 +390,16 @@ def _lower(text: str) -> str:
     return "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
 
 
+def _answering_start(lowered: str) -> int:
+    """Where the measure answered begins (see ``_ANSWERING``), or the end: the first match
+    that starts a word (a word character is what ``\\w`` matches: alphanumeric or "_")."""
+    for match in _ANSWERING.finditer(lowered):
+        start = match.start()
+        if not start or not (lowered[start - 1].isalnum() or lowered[start - 1] == "_"):
+            return start
+    return len(lowered)
+
+
 def _outermost(hits: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
     """Hits not inside a longer one: "critical metals" is minerals, not also metals. In one
     sweep by start (longest first), keeping hits that end past the longest so far."""
@@ -423,8 +438,7 @@ def claim(text: str, detections: Sequence[Detection], detector: Detector | None 
                 month_named = True
             else:
                 words.append((start, end + 1, name))
-    answering = _ANSWERING.search(lowered)
-    own_goods_end = answering.start() if answering else len(lowered)
+    own_goods_end = _answering_start(lowered)
     goods = _outermost(goods)
     own = {name for start, _, name in goods if start < own_goods_end}
     answered = {name for start, _, name in goods if start >= own_goods_end}
