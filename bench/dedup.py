@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from redis.asyncio import Redis
 
 from schemas import Headline
+from schemas.settings import WorkerSettings
 from stancewire.demo import sample_wire
 from stancewire.runtime import Stack
 from streams.claims import headline_sentence
@@ -66,7 +67,9 @@ def wire(count: int, everything: bool, copies: float) -> list[tuple[Headline, li
 async def measure(
     redis_url: str, checks: int, batch: int, everything: bool, copies: float
 ) -> dict[str, float]:
-    client = Redis.from_url(redis_url, decode_responses=True)
+    # the worker's client: its dedup timeout is on every read (see streams.app)
+    timeout = WorkerSettings.model_fields["dedup_timeout_seconds"].default
+    client = Redis.from_url(redis_url, decode_responses=True, socket_timeout=timeout)
     dedup = Dedup(client, SETTINGS)
     items = wire(checks, everything, copies)
     await client.flushdb()

@@ -34,8 +34,10 @@ step never turns a headline into its own duplicate, and a duplicate stays one.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -44,6 +46,7 @@ from typing import cast
 
 import hiredis
 from redis.asyncio import Redis
+from redis.asyncio.connection import AbstractConnection
 from redis.exceptions import (
     BusyLoadingError,
     NoScriptError,
@@ -51,6 +54,7 @@ from redis.exceptions import (
     ReadOnlyError,
     ResponseError,
 )
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from schemas import Headline
 from schemas.settings import WorkerSettings
@@ -309,13 +313,13 @@ class Dedup:
         pool = self._redis.connection_pool
         connection = await pool.get_connection()  # type: ignore[no-untyped-call]
         try:
-            statements: list[list[str]] = []
+            chunks: list[list[list[str]]] = []  # each chunk's headlines' statements
             for start in range(0, len(items), CHUNK):
                 requests = [
                     self._requests(headline, detections, detector)
                     for headline, detections in items[start : start + CHUNK]
                 ]
-                statements.extend([key for key, _, _ in checks] for checks in requests)
+                chunks.append([[key for key, _, _ in checks] for checks in requests])
                 # hiredis packs in C what the asyncio connection would pack in Python (10 us a
                 # command, a tenth of the check); its stub types the argument as a 1-tuple.
                 packed = b"".join(
@@ -325,14 +329,8 @@ class Dedup:
                 )
                 await connection.send_packed_command(packed)
             replies: list[list[tuple[str, object]]] = []
-            for keys in statements:  # every reply is read, errors too: the connection stays in step
-                item: list[tuple[str, object]] = []
-                for key in keys:
-                    try:
-                        item.append((key, await connection.read_response()))
-                    except ResponseError as exc:
-                        item.append((key, exc))
-                replies.append(item)
+            for chunk in chunks:
+                replies.extend(await _replies(connection, chunk))
             return replies
         except BaseException:
             await connection.disconnect()
@@ -366,6 +364,29 @@ class Dedup:
             )
             for statement, tag in zip(what.statements, what.tags, strict=True)
         ]
+
+
+async def _replies(
+    connection: AbstractConnection, chunk: list[list[str]]
+) -> list[list[tuple[str, object]]]:
+    """A chunk's replies, every one read, errors too (the connection stays in step). The
+    connection's timeout bounds the wait for the chunk's replies, not each reply's: redis-py
+    sets a timer for each read, which is two thirds of the cost of reading a reply."""
+    timeout = connection.socket_timeout
+    replies: list[list[tuple[str, object]]] = []
+    try:
+        async with asyncio.timeout(timeout):
+            for keys in chunk:
+                item: list[tuple[str, object]] = []
+                for key in keys:
+                    try:
+                        item.append((key, await connection.read_response(timeout=math.inf)))
+                    except ResponseError as exc:
+                        item.append((key, exc))
+                replies.append(item)
+    except TimeoutError as exc:  # asyncio's: redis-py's own is a RedisError, as callers expect
+        raise RedisTimeoutError(f"no dedup replies within {timeout} s") from exc
+    return replies
 
 
 class CheckFailed(Exception):
