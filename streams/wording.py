@@ -17,8 +17,10 @@ import re
 # the same in ASCII, which a casefolded ASCII text is and which the engine matches faster.
 _WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
 _ASCII_WORD = re.compile(r"[a-z0-9]+(?:'[a-z0-9]+)?")
-# Initials written with full stops ("U.S.", "U.K.", "E.U."): one word.
-_INITIALS = re.compile(r"\b([a-z])\.([a-z])\.(?:([a-z])\.)?")
+# Initials written with full stops ("U.S.", "U.K.", "E.U."): one word. The match begins at
+# the first stop, which the regex engine skips to (the first letter is checked behind it and
+# stays in place): "u.s." becomes "u" and "s".
+_INITIALS = re.compile(r"\.(?<=\b[a-z]\.)([a-z])\.(?:([a-z])\.)?")
 # A unit written onto its figure ("$75bn", "25pct").
 _GLUED = re.compile(r"([0-9])(bln|bn|mln|mn|trln|tn|pct)\b")
 _SPELLINGS = {
