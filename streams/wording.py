@@ -53,5 +53,7 @@ def words(text: str) -> list[str]:
     if _GLUED.search(folded):  # (a search is cheaper than a substitution that finds nothing)
         folded = _GLUED.sub(r"\1 \2", folded)
     folded = folded.replace("%", " percent ").replace("per cent", "percent")
-    found = (_ASCII_WORD if folded.isascii() else _WORD).findall(folded)
+    found: list[str] = (_ASCII_WORD if folded.isascii() else _WORD).findall(folded)
+    if _SPELLINGS.keys().isdisjoint(found):  # (most texts: a test in C, not a loop in Python)
+        return found
     return [_SPELLINGS.get(word, word) for word in found]
