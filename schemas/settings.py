@@ -218,7 +218,8 @@ class WorkerSettings(ConnectionSettings):
     dedup_timeout_seconds: float = Field(
         0.05,
         gt=0,
-        description="Redis timeout of the dedup step; past it dedup is skipped (fails open)",
+        description="Redis timeout of the dedup step (of each read, and of the replies to "
+        "each 32 checks of a batch); past it dedup is skipped (fails open)",
     )
     outbox_sweep_seconds: float = Field(
         5.0, gt=0, description="How often unacknowledged outbox entries are republished"
