@@ -194,3 +194,84 @@ def test_each_statement_has_its_own_tag() -> None:
     assert len(alone.tags) == 1 and len(led.tags) == len(led.statements) == 2
     assert dict(zip(led.statements, led.tags, strict=True))[alone.statements[0]] == alone.tags[0]
     assert of(lula.replace("will respond", "will not respond")).tags != alone.tags
+
+
+def _joins(a: Claim, b: Claim) -> bool:
+    """Whether the dedup script finds two claims' facts compatible: each list within the
+    other's, either way ("*": any exact figures)."""
+    for mine, theirs in zip(a.facts(), b.facts(), strict=True):
+        own, other = set(mine.split(",")) - {""}, set(theirs.split(",")) - {""}
+        if "*" not in own | other and not (own <= other or other <= own):
+            return False
+    return True
+
+
+def voices(text: str) -> tuple[str, ...]:
+    """The speakers of ``text``'s claim as a headline without statements (MinHash's path,
+    where they say whose government speaks)."""
+    return claim(text, []).speakers
+
+
+def test_without_statements_the_speakers_say_whose_government_speaks() -> None:
+    """Not only the kind of speaker: the US Treasury Secretary reporting China's cut is not
+    China's commerce ministry announcing it."""
+    cut = "China will cut tariffs on US goods to 10% for 90 days"
+    bessent = claim(f"{cut}, Bessent says", [])
+    ministry = claim(f"{cut}, commerce ministry says", [])
+    assert bessent.speakers == ("government", "government:US")  # a named official's
+    # a title of no named government speaks for the sentence's own (not "US goods")
+    assert ministry.speakers == ("government", "government:CN")
+    assert not _joins(bessent, ministry)
+    owned = "China's commerce ministry says it will cut tariffs on US goods to 10%"
+    assert voices(owned) == ("government", "government:CN")  # a title a government owns
+    assert voices("Chinese officials say tariffs on US goods will be cut") == (
+        "government",
+        "government:CN",
+    )
+    assert voices("Tariffs on US goods will be cut, officials say") == ("government",)
+    assert voices("White House says tariffs on China will stay") == (
+        "government",
+        "government:US",
+    )
+    # in a sentence that names no government, the capital of the dateline's
+    dated = "BEIJING (Reuters) - Tariffs will be cut from Monday, the commerce ministry says"
+    assert voices(dated) == ("government", "government:CN")
+
+
+def test_a_statement_holds_its_speaker_and_its_claim_no_government_of_it() -> None:
+    """Reading whose government speaks costs as much as the rest of the claim's entities:
+    a headline with statements, which the worker checks, has its speaker in its key."""
+    kato = of("Japan rules out using US Treasury holdings in tariff talks, Kato says")
+    assert kato.statements and kato.speakers == ("government",)
+
+
+def test_only_speakers_that_speak_say_whose_government() -> None:
+    """A title or a name mentioned, not speaking: an object, a possessive, a former
+    official, a title's own official, a name only mentioned."""
+    kato = "Japan has not discussed its Treasury holdings with Bessent, Kato says"
+    assert voices(kato) == ("government", "government:JP")
+    countered = "Japan rules out using Treasuries to counter Trump tariffs, Kato tells parliament"
+    assert voices(countered) == ("government", "government:JP")
+    assert voices("Trump's tariffs will hurt Japan, analysts say") == ("analyst", "government")
+    titled = "China will cut tariffs on US goods, Treasury Secretary Scott Bessent says"
+    assert voices(titled) == ("government", "government:US")
+    assert voices("Japan should sell Treasuries, former finance minister says") == ("government",)
+    assert voices("Canada holds tariffs after talks with US officials") == ("government",)
+
+
+def test_a_rewrite_naming_the_same_governments_speaker_differently_still_joins() -> None:
+    kato = claim("Japan will not use its US Treasury holdings as leverage, Kato says", [])
+    minister = claim(
+        "Japan will not use its US Treasury holdings as leverage, finance minister says", []
+    )
+    owned = claim(
+        "Japan's finance minister says Japan will not use its US Treasury holdings as leverage",
+        [],
+    )
+    untold = claim("Will not use US Treasury holdings as leverage, officials say", [])
+    assert kato.speakers == minister.speakers == owned.speakers == ("government", "government:JP")
+    assert _joins(kato, minister) and _joins(kato, owned)
+    # a report that does not tell whose government speaks contradicts none
+    assert untold.speakers == ("government",) and _joins(untold, kato)
+    # nor does one without a speaker
+    assert _joins(claim("Japan will not use its US Treasury holdings as leverage", []), kato)
