@@ -191,6 +191,9 @@ _CREDIT = re.compile(
 )
 
 
+_DASHES = frozenset("-|\u2013\u2014")
+
+
 def headline_sentence(text: str) -> str:
     """The first sentence, without wire prefixes ("UPDATE 1-"), a dateline or a credit."""
     return _sentence_from(text, story_start(text))
@@ -201,7 +204,7 @@ def _sentence_from(text: str, start: int) -> str:
     story = text[start:].strip()
     end = _SENTENCE_END.search(story)
     sentence = story[: end.start() + 1] if end else story
-    if not any(dash in sentence[-40:] for dash in "-|\u2013\u2014"):
+    if _DASHES.isdisjoint(sentence[-40:]):
         return sentence  # no credit: its dash is near the end (a test cheaper than the regex)
     return _CREDIT.sub("", sentence)
 
