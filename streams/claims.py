@@ -11,19 +11,14 @@ Two reports are one story when they claim the same thing, however reworded. A
   against reports of the same statement in the same polarity;
 - its **facts**, which rewrites add and drop but do not contradict: the figures stated, the
   days named ("from June 1"), the governments named, the kinds of speaker (in a headline
-  without statements, also an attribution to nobody the detector knows, a speaker of
-  another kind, and whose government speaks: "government:US" for "..., Bessent says",
-  "government:CN" for "China's commerce ministry" or for "..., commerce ministry says" in a
-  sentence about China, ``Detector.entities``), the goods a measure falls on, the goods of
-  the measure it answers ("in retaliation for US metals tariffs") and the levers named
-  (tariffs, export controls, purchases, Treasuries, lists). Two facts are compatible when
-  one side's are within the other's ("100% on canola and 25% on pork" and "100% on
-  canola"; not 34% and 84%, not "90 days" and "six months", not autos and steel). A fact
-  one side does not state contradicts nothing: "rare earths as a weapon" and "rare earths
-  as a trade war countermeasure" are one threat; a government speaker whose government a
-  headline does not tell ("..., officials say" in a sentence that names none) is
-  "government" alone, within "government" with any "government:XX", but the US Treasury
-  Secretary and China's commerce ministry are two speakers.
+  without statements, an attribution to nobody the detector knows is a speaker of another
+  kind), the goods a measure falls on, the goods of the measure it answers ("in
+  retaliation for US metals tariffs") and the levers named (tariffs, export controls,
+  purchases, Treasuries, lists). Two facts are compatible when one side's are within the
+  other's ("100% on canola and 25% on pork" and "100% on canola"; not 34% and 84%, not "90
+  days" and "six months", not autos and steel). A fact one side does not state
+  contradicts nothing: "rare earths as a weapon" and "rare earths as a trade war
+  countermeasure" are one threat.
 
 Figures are read as outlets write them differently (:func:`figures`): a duration in any unit
 ("90 days", "three months"); a figure given as approximate ("nearly C$30 billion") matches
@@ -41,7 +36,7 @@ import calendar
 import functools
 import hashlib
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Protocol
@@ -196,12 +191,7 @@ _DASHES = frozenset("-|\u2013\u2014")
 
 def headline_sentence(text: str) -> str:
     """The first sentence, without wire prefixes ("UPDATE 1-"), a dateline or a credit."""
-    return _sentence_from(text, story_start(text))
-
-
-def _sentence_from(text: str, start: int) -> str:
-    """:func:`headline_sentence`, the story proper beginning at ``start``."""
-    story = text[start:].strip()
+    story = text[story_start(text) :].strip()
     end = _SENTENCE_END.search(story)
     sentence = story[: end.start() + 1] if end else story
     if _DASHES.isdisjoint(sentence[-40:]):
@@ -346,9 +336,6 @@ class Claim:
     dates: tuple[str, ...]
     governments: tuple[str, ...]
     speakers: tuple[str, ...]
-    """The kinds of speaker, and without statements "government:XX" for each government
-    whose speaker speaks (with "government": a report that does not tell whose is within
-    it)."""
     goods: tuple[str, ...]
     answered: tuple[str, ...]
     """Goods of the measure the headline answers ("in retaliation for US metals tariffs")."""
@@ -361,8 +348,8 @@ class Claim:
         whose lead adds another actor's statement still joins the story of the one it
         repeats, and the added one opens its own.
 
-        Without statements there is one tag, and the facts are in it too, all but the
-        speakers (a copy drops a credit such as "- foreign ministry"): MinHash finds words
+        Without statements there is one tag, and the facts are in it too, all but the kinds
+        of speaker (a copy drops a credit such as "- foreign ministry"): MinHash finds words
         alike, not facts, and a band taken by a story of other facts would be lost to the
         copies of this one."""
         if self.statements:
@@ -432,8 +419,7 @@ def claim(text: str, detections: Sequence[Detection], detector: Detector | None 
     """What ``text`` claims, with the statements ``detections`` found in it. The governments
     and speakers it names are read by ``detector``'s lexicon (the packaged one by default):
     the worker's, which a reload replaces."""
-    begins = story_start(text)
-    headline = _sentence_from(text, begins)
+    headline = headline_sentence(text)
     lowered = _lower(headline)
     levers: set[str] = set()
     goods: list[tuple[int, int, str]] = []
@@ -461,20 +447,9 @@ def claim(text: str, detections: Sequence[Detection], detector: Detector | None 
     answered = {name for start, _, name in goods if start >= own_goods_end}
     days = dates(headline) if month_named else []
     found = figures(lowered, words, [span for span, _ in days])
-    # Whose government speaks is read only without statements (half the cost of a claim's
-    # entities): a statement's key already holds its speaker, and the words alone, which
-    # MinHash compares, do not tell "..., Bessent says" from "..., commerce ministry says".
-    read = detector.entities if detector else entities
-    speakers: Collection[str]
-    if detections:
-        governments, speakers, _ = read(headline)
-    else:
-        governments, kinds, voices = read(headline, text[:begins])
-        # besides that a government speaks: "government:US" is within "government" and
-        # "government:US", so a report that does not say whose contradicts neither
-        speakers = {*kinds, *(f"{Speaker.GOVERNMENT}:{code}" for code in voices)}
-        if not kinds and _ATTRIBUTION.search(lowered):
-            speakers.add(Speaker.OTHER)
+    governments, speakers = (detector.entities if detector else entities)(headline)
+    if not detections and not speakers and _ATTRIBUTION.search(lowered):
+        speakers = frozenset({Speaker.OTHER})
     return Claim(
         statements=tuple(sorted({statement_key(d) for d in detections})),
         levers=tuple(sorted(levers)),

@@ -1206,9 +1206,7 @@ class Detector:
             cues = [_former(sentence, c) for c in cues]
         return sorted(cues, key=_START)
 
-    def entities(
-        self, sentence: str, dateline: str | None = None
-    ) -> tuple[frozenset[str], frozenset[Speaker], frozenset[str]]:
+    def entities(self, sentence: str) -> tuple[frozenset[str], frozenset[Speaker]]:
         """What the module's :func:`entities` finds, by this detector's lexicon."""
         hits: list[tuple[int, int]] = []
         cues = set(self._always_speakers)
@@ -1221,86 +1219,17 @@ class Detector:
                 for index in leads:
                     begins.setdefault(index, []).append(end + 1 - length)
         speakers: set[Speaker] = set()
-        titles: list[tuple[int, int]] = []  # where a government's title is named
         for index in cues:
             speaker = self.lexicon.speaker_cues[index].speaker
             at = None if begins is None else begins.get(index, [])
-            if speaker is Speaker.GOVERNMENT and dateline is not None:
-                # every title, not the first: each may name another government's speaker
-                found = self._speakers[index].spans(sentence, at)
-                titles.extend(found)
-                if found:
-                    speakers.add(speaker)
-            elif speaker not in speakers and self._speakers[index].search(sentence, at):
+            if speaker not in speakers and self._speakers[index].search(sentence, at):
                 speakers.add(speaker)
         codes: set[str] = set()
-        named = False
-        spans = self._government_spans(sentence, hits, None)
-        for span in spans:
+        for span in self._government_spans(sentence, hits, None):
             codes.add(span.code)
             if span.alias.kind in ("official", "institution"):
                 speakers.add(Speaker.GOVERNMENT)
-                named = True
-        voices: set[str] = set()
-        if dateline is not None and (named or titles):
-            voices = self._voices(sentence, dateline, spans, titles)
-        return frozenset(codes), frozenset(speakers), frozenset(voices)
-
-    def _voices(
-        self, sentence: str, dateline: str, spans: list[_Span], titles: list[tuple[int, int]]
-    ) -> set[str]:
-        """The governments whose speakers speak in ``sentence`` (``titles``: where a
-        government's title is named), as :meth:`detect` reads its speakers:
-
-        - a named official or institution that reports ("..., Bessent says") or is of the
-          sentence's own government, the first named as an actor (``text_government``:
-          "Trump threatens ...", "Japan's Kato rules out ..."); not one only mentioned
-          ("... to counter Trump tariffs, Kato says"), an object ("talks with Bessent"), a
-          possessive ("Trump's tariffs") or out of office ("former PBOC governor");
-        - the government named just before a title ("China's commerce ministry", "Chinese
-          officials") or by it ("the White House"); none for the title of a named official
-          or institution ("Treasury Secretary Bessent", "MOFCOM": the name speaks), nor for
-          a title named as an object ("talks with US officials") or out of office;
-        - for a title of no named government ("..., commerce ministry says"), the
-          sentence's own government, else, in a sentence that names none, the capital of
-          its ``dateline`` ("BEIJING (Reuters) -")."""
-        voices: set[str] = set()
-        subject: list[str | None] = []  # the sentence's own government, read when needed
-
-        def own() -> str | None:
-            if not subject:
-                for span in spans:
-                    span.after_preposition = _after_preposition(sentence, span)
-                mentions = _government_mentions(sentence, spans)
-                subject.append(mentions[0][1] if mentions else None)
-            return subject[0]
-
-        named = [span for span in spans if span.alias.kind in ("official", "institution")]
-        for span in named:
-            if _out_of_voice(sentence, span.start, span.start) or (
-                span.alias.kind == "official" and _POSSESSIVE.match(sentence, span.end)
-            ):
-                continue
-            if _reports(sentence, span.start, span.end) or span.code == own():
-                voices.add(span.code)
-        bare = False
-        for start, end in titles:
-            owner = next((span for span in spans if span.start <= start < span.end), None)
-            if owner is None:
-                owner = _title_owner(sentence, spans, start)
-            elif owner.alias.kind in ("official", "institution"):
-                continue  # "MOFCOM": the institution's name, which speaks, not a title
-            if _out_of_voice(sentence, owner.start if owner is not None else start, start):
-                continue
-            if owner is not None:
-                voices.add(owner.code)
-            elif not any(_TITLE_OF.fullmatch(sentence, end, span.start) for span in named):
-                bare = True
-        if bare:
-            government = own() if spans else (self._filed_in(dateline) if dateline else None)
-            if government is not None:
-                voices.add(government)
-        return voices
+        return frozenset(codes), frozenset(speakers)
 
     def _government_spans(
         self, text: str, hits: list[tuple[int, int]], on: date | None
@@ -1700,32 +1629,6 @@ def _characterized(
     return _CHARACTERIZES.search(sentence, first[0], position) is not None
 
 
-# "Treasury Secretary Scott Bessent", "Commerce Minister Wang": a title before a name is
-# the named official's (a first name the lexicon does not list may come between).
-_TITLE_OF = re.compile(r"\s+(?:[A-Z][\w.-]*\s+){0,2}?")
-
-
-def _after_preposition(sentence: str, span: _Span) -> bool:
-    """Whether a government is named as the object of a preposition ("tariffs on Canada"),
-    as :meth:`Detector.detect` reads it: not the subject of a lever's gerund after "of" or
-    "about" ("the prospect of China selling its Treasuries")."""
-    tail = _tail(sentence, span.start)
-    if _OBJECT_BEFORE.search(tail) is None:
-        return False
-    return not _GERUND_SUBJECT.match(sentence, span.end) or _OF_BEFORE.search(tail) is not None
-
-
-def _out_of_voice(sentence: str, phrase: int, position: int) -> bool:
-    """Whether a speaker named at ``position``, in a phrase from ``phrase`` ("China's
-    commerce minister"), does not speak: named as an object ("talks with Bessent", "with
-    US officials") or out of office ("former PBOC governor")."""
-    if _OBJECT_BEFORE.search(_tail(sentence, phrase)) is not None:
-        return True
-    return ("ormer" in sentence or "x-" in sentence) and bool(
-        _FORMER.search(_tail(sentence, position))
-    )
-
-
 def _owner_of_title(sentence: str, spans: list[_Span], position: int) -> str | None:
     """The government a title belongs to when named just before it ("Japan's finance
     minister", "Chinese officials", "Beijing officials")."""
@@ -1733,15 +1636,6 @@ def _owner_of_title(sentence: str, spans: list[_Span], position: int) -> str | N
         gap = sentence[span.end : position]
         if span.end <= position and len(gap) <= 24 and _TITLE_GAP.fullmatch(gap):
             return span.code
-    return None
-
-
-def _title_owner(sentence: str, spans: list[_Span], position: int) -> _Span | None:
-    """Where :func:`_owner_of_title` finds the government a title belongs to."""
-    for span in spans:
-        gap = sentence[span.end : position]
-        if span.end <= position and len(gap) <= 24 and _TITLE_GAP.fullmatch(gap):
-            return span
     return None
 
 
@@ -1902,15 +1796,9 @@ def detect(text: str, at: datetime | date | None = None) -> list[Detection]:
     return default_detector().detect(text, at)
 
 
-def entities(
-    sentence: str, dateline: str | None = None
-) -> tuple[frozenset[str], frozenset[Speaker], frozenset[str]]:
+def entities(sentence: str) -> tuple[frozenset[str], frozenset[Speaker]]:
     """Every government a sentence names (counterparts too: "tariffs on Canada" and "on
-    Colombia" are two stories), the kinds of speaker whose cues it holds and, given the
-    ``dateline`` (the text before the sentence: it gives the government of an unnamed title
-    in a sentence that names none), the governments whose speakers speak in it (a named
-    official's or institution's, a title's: see ``Detector._voices``; none without it): the
-    facts of a claim (``streams.claims``), from one scan and no clause reading, because
-    dedup checks every headline that carries a statement. Reading the voices costs as much
-    again as the rest, so a claim reads them only where it needs them."""
-    return default_detector().entities(sentence, dateline)
+    Colombia" are two stories) and the kinds of speaker whose cues it holds: the facts of a
+    claim (``streams.claims``), from one scan and no clause reading, because dedup checks
+    every headline that carries a statement."""
+    return default_detector().entities(sentence)
