@@ -85,12 +85,12 @@ if held then
   end
 end
 local function near(story, first_source)
-  redis.call('SET', KEYS[1], table.concat({id, ARGV[2], story, 'near', first_source}, '\\t'),
-             'EX', exact_ttl)
+  redis.call('SET', KEYS[1], id .. '\\t' .. ARGV[2] .. '\\t' .. story .. '\\tnear\\t'
+             .. first_source, 'EX', exact_ttl)
   return {'near', story, 'near', first_source}
 end
 local function first()
-  redis.call('SET', KEYS[1], table.concat({id, ARGV[2], id, 'first', source}, '\\t'),
+  redis.call('SET', KEYS[1], id .. '\\t' .. ARGV[2] .. '\\t' .. id .. '\\tfirst\\t' .. source,
              'EX', exact_ttl)
   return {'first', id, 'first', source}
 end
@@ -146,7 +146,7 @@ local function joined(other)
   if story_id == id then return first() end
   return near(story_id, first_source)
 end
-local story = table.concat({ARGV[2], ARGV[5], id, source}, '\\t')
+local story = ARGV[2] .. '\\t' .. ARGV[5] .. '\\t' .. id .. '\\t' .. source
 if #KEYS == 2 then
   -- The tag's list holds a directory, then its stories, newest first: reading a story out
   -- of Redis into Lua costs more than comparing it, so the directory summarises each story's
@@ -156,19 +156,24 @@ if #KEYS == 2 then
   -- another has its bits within the other's, so a field where each side has a bit the other
   -- lacks rules the story out; bits shared by distinct members only let through a story that
   -- the full comparison then rejects. The first word is the figures, the fact that differs
-  -- most often; the second has a field for each of the rest (others and answered, rarely
-  -- stated, have none). The directory is 4 bytes of first word for each story, then 4 bytes
-  -- of second word for each.
-  local function bits(fact, low, width)
+  -- most often, with two bits a member (a story let through costs more than a bit); the
+  -- second has a field for each of the rest (others and answered, rarely stated, have none).
+  -- The directory is 4 bytes of first word for each story, then 4 bytes of second word for
+  -- each.
+  local function bits(fact, low, width, twice)
     local out, at, stop = 0, 2, #fact
     if fact == ',*,' then return 0 end
     while at < stop do
       local comma = find(fact, ',', at, true)
       local a, b, c, d, e, f, g = byte(fact, at, comma - 1)
-      local hash = (((((((comma - at) * 33 + a) * 33 + (b or 0)) * 33 + (c or 0)) * 33
-        + (d or 0)) * 33 + (e or 0)) * 33 + (f or 0)) * 33 + (g or 0)
-      local flag = low * 2 ^ (hash % 2039 % width)
+      local hash = ((((((((comma - at) * 33 + a) * 33 + (b or 0)) * 33 + (c or 0)) * 33
+        + (d or 0)) * 33 + (e or 0)) * 33 + (f or 0)) * 33 + (g or 0)) % 2039
+      local flag = low * 2 ^ (hash % width)
       if out % (flag + flag) < flag then out = out + flag end
+      if twice then
+        flag = low * 2 ^ ((hash - hash % width) / width % width)
+        if out % (flag + flag) < flag then out = out + flag end
+      end
       at = comma + 1
     end
     return out
@@ -178,7 +183,7 @@ if #KEYS == 2 then
                        (m % 65536 - m % 256) / 256, m % 256)
   end
   local SECOND = {2, 8, 4, 4, 5, 6, 6, 4, 7, 5, 9, 4} -- each field's fact and width
-  local first_word = bits(facts[1] or ',', 1, 31)
+  local first_word = bits(facts[1] or ',', 1, 31, true)
   local second_word, fields, low = 0, {}, 1
   for k = 1, #SECOND, 2 do
     local high = low * 2 ^ SECOND[k + 1]
