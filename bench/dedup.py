@@ -5,7 +5,7 @@ check (the claim, the fingerprint, the Lua round trip): one at a time, as the wo
 it with ``screen_batch_max`` 1, and in batches (``Dedup.check_many``), as the worker calls it
 from a backlog with ``screen_batch_max`` N and the backtest does. Also Redis memory per
 headline. Run by hand from the project's .venv:
-python bench/dedup.py [--checks N] [--batch N] [--everything] [--copies F] [--pin]
+python bench/dedup.py [--checks N] [--batch N] [--everything] [--copies F]
 """
 
 from __future__ import annotations
@@ -13,11 +13,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import random
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from redis.asyncio import Redis
 
@@ -101,22 +99,6 @@ async def measure(
     }
 
 
-def pin(stack: Stack) -> dict[str, list[int]]:
-    """redis-server on the first CPU and this process on the others: Redis on a core of its
-    own, as it is deployed (on its own host). Unpinned, Linux wakes redis-server on the CPU
-    of the client that wrote to it and preempts the client while Redis runs the scripts it
-    was sent (a 32-check send took 1.7-2 ms instead of 8 us on the 2-CPU machine of
-    bench/RESULTS.md), so the client and Redis take turns instead of working side by side."""
-    cpus = sorted(os.sched_getaffinity(0))
-    if len(cpus) < 2:
-        raise SystemExit("--pin needs two CPUs")
-    redis = next(child for child in stack.children if child.name == "redis")
-    for thread in Path(f"/proc/{redis.process.pid}/task").iterdir():
-        os.sched_setaffinity(int(thread.name), {cpus[0]})
-    os.sched_setaffinity(0, set(cpus[1:]))
-    return {"redis_cpus": cpus[:1], "client_cpus": cpus[1:]}
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--checks", type=int, default=20_000)
@@ -131,16 +113,10 @@ def main() -> None:
         help="the share of checks that are copies of a recent story (0: the worst case; "
         "about 0.4 on the pipeline bench's wire, among the headlines the worker checks)",
     )
-    parser.add_argument(
-        "--pin",
-        action="store_true",
-        help="redis-server on one CPU and the client on the others (Linux; see pin())",
-    )
     args = parser.parse_args()
     with Stack(with_broker=False) as stack:
-        pinned = pin(stack) if args.pin else {}
         result = measure(stack.redis_url, args.checks, args.batch, args.everything, args.copies)
-        print(json.dumps({**asyncio.run(result), **pinned}))
+        print(json.dumps(asyncio.run(result)))
 
 
 if __name__ == "__main__":
