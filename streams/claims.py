@@ -44,7 +44,7 @@ from typing import Protocol
 import ahocorasick
 
 from schemas import Alert, Speaker, Stance, Topic
-from streams.detect import Detection, Detector, entities, story_start
+from streams.detect import Detection, Detector, aligned_lower, entities, story_start
 from streams.guard import compile_guarded
 
 _LEVERS = {
@@ -384,15 +384,6 @@ def _whole_word(text: str, start: int, end: int) -> bool:
     )
 
 
-def _lower(text: str) -> str:
-    """``text`` lowered character by character, so positions in it are positions in ``text``
-    (``str.lower`` turns "\u0130" into two)."""
-    lowered = text.lower()
-    if len(lowered) == len(text):
-        return lowered
-    return "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
-
-
 def _answering_start(lowered: str) -> int:
     """Where the measure answered begins (see ``_ANSWERING``), or the end: the first match
     that starts a word (a word character is what ``\\w`` matches: alphanumeric or "_")."""
@@ -420,7 +411,7 @@ def claim(text: str, detections: Sequence[Detection], detector: Detector | None 
     and speakers it names are read by ``detector``'s lexicon (the packaged one by default):
     the worker's, which a reload replaces."""
     headline = headline_sentence(text)
-    lowered = _lower(headline)
+    lowered = aligned_lower(headline)
     levers: set[str] = set()
     goods: list[tuple[int, int, str]] = []
     words: list[tuple[int, int, str]] = []

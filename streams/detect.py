@@ -83,7 +83,15 @@ from schemas import Speaker, Stance, Topic
 from streams.guard import begins_with, compile_guarded, leading_literals
 from streams.lexicon import Lexicon, SpeakerCue, TopicTerm, load_lexicon
 
-__all__ = ["Detection", "Detector", "default_detector", "detect", "entities", "sentences"]
+__all__ = [
+    "Detection",
+    "Detector",
+    "aligned_lower",
+    "default_detector",
+    "detect",
+    "entities",
+    "sentences",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -499,9 +507,9 @@ class _Found:
     found: set[tuple[int, int]]
     lever_hits: list[_Compiled]
     # where the cues' triggers occur (start, end, cues) and where their leading literals
-    # begin, offsets into the text; None: offsets in the lower-cased text are not the text's
-    cue_hits: list[tuple[int, int, tuple[tuple[int, int], ...]]] | None
-    begins: dict[tuple[int, int], list[int]] | None
+    # begin, offsets into the text
+    cue_hits: list[tuple[int, int, tuple[tuple[int, int], ...]]]
+    begins: dict[tuple[int, int], list[int]]
 
 
 _TOPIC, _LEVER, _STANCE, _SPEAKER, _NOT_LEVER = range(5)
@@ -670,7 +678,7 @@ class Detector:
         if start:  # blanked, not cut: evidence spans stay offsets into the headline
             filed_from = text[:start]
             text = " " * start + text[start:]
-        lower = text.lower()
+        lower = aligned_lower(text)
         starts = _trigger_starts(self._prefilter, lower)  # where each entry's triggers begin
         triggered = self._always_prefilter.union(starts)
         if not triggered:
@@ -709,27 +717,14 @@ class Detector:
         filed_in = self._filed_in(filed_from) if filed_from else None
         if not spans and filed_in is None:
             return []
-        # "ß".lower() is one character but "İ".lower() two: then offsets in ``lower`` are
-        # not offsets in ``text``, and every sentence runs the cues triggered in the text.
-        aligned = len(lower) == len(text)
         return self._read(
-            text,
-            _Found(
-                spans,
-                terms,
-                text_topics,
-                found,
-                lever_hits,
-                cue_hits if aligned else None,
-                begins if aligned else None,
-            ),
-            filed_in,
+            text, _Found(spans, terms, text_topics, found, lever_hits, cue_hits, begins), filed_in
         )
 
     def _filed_in(self, dateline: str) -> str | None:
         """The government whose capital (a metonym: "BEIJING (Reuters) -") a blanked
         dateline names, if any."""
-        lower = dateline.lower()
+        lower = aligned_lower(dateline)
         hits = [
             (end, alias)
             for end, (_, aliases, _, _) in self._scanner.iter(lower)
@@ -743,8 +738,6 @@ class Detector:
     def _triggered_in(self, hits: _Found, start: int, end: int) -> set[tuple[int, int]]:
         """The stance and speaker cues whose triggers occur in the sentence at ``start:end``:
         a cue's match holds one of its triggers, so no other cue can match there."""
-        if hits.cue_hits is None:
-            return hits.found
         found = set(self._always)
         for a, b, cues in hits.cue_hits:
             if start <= a and b <= end:
@@ -1211,7 +1204,9 @@ class Detector:
         hits: list[tuple[int, int]] = []
         cues = set(self._always_speakers)
         begins: dict[int, list[int]] | None = {} if sentence.isascii() else None
-        for end, (length, aliases, triggers, leads) in self._entity_scanner.iter(sentence.lower()):
+        for end, (length, aliases, triggers, leads) in self._entity_scanner.iter(
+            aligned_lower(sentence)
+        ):
             for alias in aliases:
                 hits.append((end, alias))
             cues.update(triggers)
@@ -1484,6 +1479,17 @@ def _trigger_starts(
         for value in values:
             starts.setdefault(value, []).append(end + 1 - length)
     return starts
+
+
+def aligned_lower(text: str) -> str:
+    """``text`` lower-cased character for character, so that offsets in it are offsets in
+    ``text``: ``str.lower`` turns "\u0130" into two characters, "i" and a combining dot, of
+    which this keeps the "i" (what a case-insensitive pattern matches it as). Otherwise a
+    name after it would be looked for one character off, and missed."""
+    lowered = text.lower()
+    if len(lowered) == len(text):
+        return lowered
+    return "".join(c.lower()[0] for c in text)
 
 
 def _capitalized(text: str) -> str:

@@ -16,7 +16,7 @@ import pytest
 import stancewire
 from schemas import Speaker
 from stancewire.evaluate import run
-from streams.detect import Detector, detect
+from streams.detect import Detector, detect, entities
 from streams.lexicon import load_lexicon
 
 Row = tuple[str, str, str, str]
@@ -473,6 +473,16 @@ def test_detection_carries_its_evidence(text: str, expected: set[Row]) -> None:
 @pytest.mark.parametrize("text", ["", " ", "\n\n", "tariffs", "'", "Japan won't."])
 def test_degenerate_input(text: str) -> None:
     assert detect(text) == []
+
+
+@pytest.mark.parametrize(
+    "before", ["İzmir talks: ", "İSTANBUL FORUM - ", "Speaking in İzmir, "], ids=["a", "b", "c"]
+)
+def test_a_capital_dotted_i_does_not_hide_what_follows_it(before: str) -> None:
+    # "İ".lower() is two characters: names after it were looked for one character off
+    text = f"{before}Japan will not sell its Treasury holdings, Finance Minister Kato says"
+    assert found(text) == {("JP", TH, "rules_out", GOV)}
+    assert entities(text) == (frozenset({"JP"}), frozenset({Speaker.GOVERNMENT}))
 
 
 # --- dates, explanations, several statements ------------------------------------------------
