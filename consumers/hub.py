@@ -129,8 +129,11 @@ class Hub:
             kind = json.loads(value).get("kind")
             if kind == "corroboration":
                 corroboration = Corroboration.model_validate_json(value)
+                held = self.outlets.get(corroboration.alert_id, Outlets())
+                # counts only grow: corroborations from two replicas may land out of order
                 self.outlets[corroboration.alert_id] = Outlets(
-                    corroboration.outlets, corroboration.reports
+                    max(held.outlets, corroboration.outlets),
+                    max(held.reports, corroboration.reports),
                 )
                 return
             if kind != "stance_change":

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import UTC, datetime
 
 from consumers.hub import Hub
+from schemas import Corroboration, Topic
 
 
 def alert(n: int) -> bytes:
@@ -39,3 +41,22 @@ def test_a_slow_client_is_cut_off_after_what_it_holds_and_misses_nothing() -> No
     assert states == [False, True, False]
     assert held == [0, 1]
     assert resumed == [2]
+
+
+def corroboration(outlets: int) -> bytes:
+    return Corroboration(
+        corroboration_id=Corroboration.derive_id("a1", outlets), alert_id="a1", story_id="h1",
+        government="JP", topic=Topic.TREASURY_HOLDINGS, outlets=outlets, reports=outlets + 1,
+        novelty=50.0, headline_id=f"h{outlets}", source=f"S{outlets}",
+        published_at=datetime(2025, 5, 4, tzinfo=UTC),
+        detected_at=datetime(2025, 5, 4, tzinfo=UTC),
+    ).model_dump_json().encode()  # fmt: skip
+
+
+def test_an_alert_s_outlet_count_never_goes_down() -> None:
+    # two replicas' producers: the corroboration of the 4th outlet may land before the 3rd's
+    hub = Hub("unused:9092")
+    hub._receive(0, alert(1))
+    hub._receive(1, corroboration(4))
+    hub._receive(2, corroboration(3))
+    assert (hub.outlets["a1"].outlets, hub.outlets["a1"].reports) == (4, 5)
