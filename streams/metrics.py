@@ -114,7 +114,7 @@ def initialise() -> None:
                 STATEMENTS.labels(topic.value, stance.value, speaker.value)
     for outcome in ("changed", "unchanged", "stale"):
         STANCE_UPDATES.labels(outcome)
-    for stage in ("dedup", "stance"):
+    for stage in ("dedup", "stories", "stance"):
         REDIS_ERRORS.labels(stage)
     KAFKA_ERRORS.labels("produce")
     for outcome in ("loaded", "rejected"):

@@ -44,7 +44,7 @@ from streams.dedup import Dedup, Seen, Verdicts
 from streams.detect import Detection, Detector
 from streams.failpoints import Failpoints, Point
 from streams.stance import StanceStore, StateUnavailable
-from streams.stories import Link, Stories, novelty
+from streams.stories import Chain, Link, Report, Stories, novelty
 
 log = logging.getLogger(__name__)
 
@@ -106,23 +106,46 @@ class Sink(Protocol):
 
 
 class Outage:
-    """One log line when a Redis stage starts failing and one when it answers again."""
+    """One log line when a stage starts failing, and one when it answers again: at its first
+    success ``QUIET_SECONDS`` after its last failure. A stage can fail for some calls and
+    answer others (Redis out of memory refuses writes and answers reads; a broker's buffer
+    fills and drains): that is one outage, not one per call. Every failure is counted."""
 
-    def __init__(self, stage: str, consequence: str) -> None:
+    QUIET_SECONDS = 10.0
+
+    def __init__(
+        self,
+        service: str,
+        stage: str,
+        consequence: str,
+        errors: Callable[[], None],
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._service = service
         self._stage = stage
         self._consequence = consequence
+        self._errors = errors
+        self._clock = clock
         self._down = False
+        self._last_failure = 0.0
 
     def failed(self, exc: Exception) -> None:
-        metrics.REDIS_ERRORS.labels(self._stage).inc()
+        self._errors()
+        self._last_failure = self._clock()
         if not self._down:
             self._down = True
-            log.error("Redis failed at %s (%s): %s", self._stage, self._consequence, exc)
+            log.error(
+                "%s failed at %s (%s): %s", self._service, self._stage, self._consequence, exc
+            )
 
     def answered(self) -> None:
-        if self._down:
+        if self._down and self._clock() - self._last_failure >= self.QUIET_SECONDS:
             self._down = False
-            log.warning("Redis answers again at %s", self._stage)
+            log.warning("%s answers again at %s", self._service, self._stage)
+
+
+def _redis_outage(stage: str, consequence: str) -> Outage:
+    return Outage("Redis", stage, consequence, metrics.REDIS_ERRORS.labels(stage).inc)
 
 
 class Screen:
@@ -144,8 +167,18 @@ class Screen:
         self._dedup = dedup
         self._stories = stories
         self._stances = stances
-        self._dedup_outage = Outage("dedup", "duplicates pass until it answers")
-        self._stance_outage = Outage("stance", "retrying; alerts wait, none is lost")
+        self._dedup_outage = _redis_outage("dedup", "duplicates pass until it answers")
+        self._stories_outage = _redis_outage(
+            "stories", "copies are not counted in their stories until it answers"
+        )
+        self._stance_outage = _redis_outage("stance", "retrying; alerts wait, none is lost")
+        self._produce_outage = Outage(
+            "Kafka",
+            "statements and corroborations",
+            "those not queued are lost; a later corroboration carries the whole count, "
+            "and alerts wait in the outbox",
+            metrics.KAFKA_ERRORS.labels("produce").inc,
+        )
         self._sink = sink
         self._max_bytes = max_message_bytes
         self._source_topic = source_topic
@@ -221,7 +254,7 @@ class Screen:
                 metrics.STATEMENTS.labels(
                     statement.topic.value, statement.stance.value, statement.speaker.value
                 ).inc()
-                await self._sink.statement(statement)
+                await self._produced(self._sink.statement(statement))
             if statement.speaker is Speaker.GOVERNMENT:
                 # A duplicate goes to the compare-and-set too: it is "unchanged" unless the
                 # stance moved since its story's first report (a reversal and a return within
@@ -259,42 +292,58 @@ class Screen:
     async def _corroborate(self, headline: Headline, verdicts: Verdicts) -> None:
         """Link each statement that is a duplicate to its story's chain; tell desks when a
         new outlet carried a statement that raised an alert."""
+        report = Report(headline.id, headline.source, headline.published_at)
         for statement, verdict in verdicts.each.items():
             if not verdict.duplicate:
                 continue
             try:
                 link = await self._stories.link(
-                    verdict.story_id, statement, headline.id, headline.source, verdict.first_source
+                    verdict.story_id, statement, verdict.first_source, report
                 )
             except RedisError as exc:
-                self._dedup_outage.failed(exc)
+                self._stories_outage.failed(exc)
                 continue
+            self._stories_outage.answered()
             if link.new_outlet:
                 for raised in link.alert_ids:
-                    await self._corroboration(headline, verdict.story_id, raised, link)
+                    await self._corroboration(verdict.story_id, raised, link, report)
 
     async def _corroboration(
-        self, headline: Headline, story_id: str, raised: str, link: Link
+        self, story_id: str, raised: str, chain: Link | Chain, report: Report
     ) -> None:
+        """Tell desks that ``raised`` ("GOV:topic|alert id") is carried by ``chain``'s
+        outlets, the latest ``report``'s among them. A corroboration the producer refuses is
+        not sent again: the next one carries the whole count."""
         stance_key, alert_id = raised.split("|", 1)
         government, topic = stance_key.split(":", 1)
-        await self._sink.corroboration(
-            Corroboration(
-                corroboration_id=Corroboration.derive_id(alert_id, link.outlets),
-                alert_id=alert_id,
-                story_id=story_id,
-                government=government,
-                topic=Topic(topic),
-                outlets=link.outlets,
-                reports=link.reports,
-                novelty=novelty(link.reports),
-                headline_id=headline.id,
-                source=headline.source,
-                published_at=headline.published_at,
-                detected_at=self._clock(),
-            )
+        corroboration = Corroboration(
+            corroboration_id=Corroboration.derive_id(alert_id, chain.outlets),
+            alert_id=alert_id,
+            story_id=story_id,
+            government=government,
+            topic=Topic(topic),
+            outlets=chain.outlets,
+            reports=chain.reports,
+            novelty=novelty(chain.reports),
+            headline_id=report.headline_id,
+            source=report.source,
+            published_at=report.published_at,
+            detected_at=self._clock(),
         )
-        metrics.CORROBORATIONS.inc()
+        if await self._produced(self._sink.corroboration(corroboration)):
+            metrics.CORROBORATIONS.inc()
+
+    async def _produced(self, queued: Awaitable[None]) -> bool:
+        """Whether a statement or corroboration was queued. One the producer refuses (its
+        buffer full while the broker is away) is counted and logged, and the headline goes
+        on to its stance step: an audit record or a count is not worth an alert."""
+        try:
+            await queued
+        except Exception as exc:
+            self._produce_outage.failed(exc)
+            return False
+        self._produce_outage.answered()
+        return True
 
     async def _apply(self, statement: Statement, timestamp: float | None) -> None:
         draft = Alert(
@@ -337,12 +386,18 @@ class Screen:
 
     async def _remember(self, alert: Alert) -> None:
         """Record a published alert in its statement's story chain, for the corroborations
-        that follow; if Redis fails here, only those are missed."""
+        that follow; if Redis fails here, only those are missed. Outlets that joined the
+        chain before (on another replica, while the alert was being published, or while it
+        waited in the outbox) corroborate it now."""
+        raised = f"{alert.government}:{alert.topic.value}|{alert.alert_id}"
         try:
-            raised = f"{alert.government}:{alert.topic.value}|{alert.alert_id}"
-            await self._stories.raised(alert.story_id, raised_by(alert), raised)
+            chain = await self._stories.raised(alert.story_id, raised_by(alert), raised)
         except RedisError as exc:
-            self._dedup_outage.failed(exc)
+            self._stories_outage.failed(exc)
+            return
+        self._stories_outage.answered()
+        if chain.outlets > 1 and chain.latest is not None:
+            await self._corroboration(alert.story_id, raised, chain, chain.latest)
 
     async def _retrying(self, call: Callable[[], Awaitable[T]]) -> T:
         """Retry a stance call with exponential backoff until Redis (and, to rebuild a lost

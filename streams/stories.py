@@ -7,6 +7,12 @@ each statement it repeats, so an alert's corroborations count the outlets that c
 statement that raised it. Keys share the ``{story id}`` hash tag, and live ``ttl`` seconds
 after the last link.
 Linking is idempotent (sets of headline ids and sources), so a redelivery counts once.
+
+A new outlet corroborates the alerts its statement's story has raised so far. An alert is
+recorded in the chain once it is published, which on another replica may be after a copy
+was linked: so recording it also reads the chain, and when other outlets are in it already
+the alert is corroborated then. Both steps are atomic scripts, so one of the two sees the
+other, and each count is told once.
 Novelty follows the chain position the way desks know it from news analytics: 100 for the
 first report, then 75, 56, 42, ... (x0.75 per further report).
 """
@@ -14,17 +20,29 @@ first report, then 75, 56, 42, ... (x0.75 per further report).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from redis.asyncio import Redis
 
-# KEYS: headlines, sources, alerts (sets). ARGV: story id, headline id, first source, source, ttl
+# KEYS: headlines, sources, alerts (sets), the latest outlet's report (a string). ARGV: story
+# id, headline id, first source, source, published, ttl
 _LINK = """
 redis.call('SADD', KEYS[1], ARGV[1], ARGV[2])
 redis.call('SADD', KEYS[2], ARGV[3])
 local new_source = redis.call('SADD', KEYS[2], ARGV[4])
-for i = 1, 3 do redis.call('EXPIRE', KEYS[i], ARGV[5]) end
+if new_source == 1 then
+  redis.call('SET', KEYS[4], ARGV[2] .. '\\t' .. ARGV[4] .. '\\t' .. ARGV[5])
+end
+for i = 1, 4 do redis.call('EXPIRE', KEYS[i], ARGV[6]) end
 return {redis.call('SCARD', KEYS[1]), redis.call('SCARD', KEYS[2]), new_source,
         redis.call('SMEMBERS', KEYS[3])}
+"""
+# KEYS as _LINK's. ARGV: the alert (its "GOV:topic|alert id"), ttl
+_RAISED = """
+redis.call('SADD', KEYS[3], ARGV[1])
+redis.call('EXPIRE', KEYS[3], ARGV[2])
+return {redis.call('SCARD', KEYS[1]), redis.call('SCARD', KEYS[2]),
+        redis.call('GET', KEYS[4]) or ''}
 """
 
 
@@ -34,7 +52,7 @@ def novelty(reports: int) -> float:
 
 
 def _keys(story_id: str, statement: str) -> list[str]:
-    parts = ("headlines", "sources", "alerts")
+    parts = ("headlines", "sources", "alerts", "latest")
     return [f"sw:story:{{{story_id}}}:{statement}:{part}" for part in parts]
 
 
@@ -49,28 +67,57 @@ class Link:
     """Alerts the story raised, which a new outlet corroborates."""
 
 
+@dataclass(frozen=True, slots=True)
+class Report:
+    """A headline of a chain: its id, its outlet and when it was published."""
+
+    headline_id: str
+    source: str
+    published_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Chain:
+    """A statement's chain in a story, as it stood when an alert of it was recorded."""
+
+    reports: int
+    outlets: int
+    latest: Report | None
+    """The report of the latest outlet to join (None: no copy has joined)."""
+
+
 class Stories:
     def __init__(self, redis: Redis, ttl_seconds: int) -> None:
         self._redis = redis
         self._link = redis.register_script(_LINK)
+        self._raised = redis.register_script(_RAISED)
         self._ttl = ttl_seconds
 
-    async def link(
-        self, story_id: str, statement: str, headline_id: str, source: str, first_source: str
-    ) -> Link:
+    async def link(self, story_id: str, statement: str, first_source: str, report: Report) -> Link:
         """Add a duplicate to the chain of a statement it repeats (with the first report,
         which the id names)."""
         reports, outlets, new, alerts = await self._link(
             keys=_keys(story_id, statement),
-            args=[story_id, headline_id, first_source, source, self._ttl],
+            args=[
+                story_id,
+                report.headline_id,
+                first_source,
+                report.source,
+                report.published_at.isoformat(),
+                self._ttl,
+            ],
         )
         return Link(int(reports), int(outlets), bool(new), tuple(sorted(alerts)))
 
-    async def raised(self, story_id: str, statement: str, alert_id: str) -> None:
-        """Remember that the statement's story raised an alert, for the corroborations that
-        follow."""
-        key = _keys(story_id, statement)[2]
-        async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.sadd(key, alert_id)
-            pipe.expire(key, self._ttl)
-            await pipe.execute()
+    async def raised(self, story_id: str, statement: str, alert: str) -> Chain:
+        """Remember that the statement's story raised ``alert`` ("GOV:topic|alert id"), for
+        the corroborations that follow; and the chain as it stands, for those that came
+        before."""
+        reports, outlets, latest = await self._raised(
+            keys=_keys(story_id, statement), args=[alert, self._ttl]
+        )
+        report = None
+        if latest:
+            headline_id, source, published = str(latest).split("\t", 2)
+            report = Report(headline_id, source, datetime.fromisoformat(published))
+        return Chain(max(int(reports), 1), max(int(outlets), 1), report)

@@ -18,7 +18,7 @@ from streams.claims import claim
 from streams.dedup import LAYOUT, CheckFailed, Dedup, DedupSettings, Verdicts
 from streams.detect import detect
 from streams.stance import Outcome, StanceStore
-from streams.stories import Stories
+from streams.stories import Chain, Report, Stories
 
 T = TypeVar("T")
 T0 = datetime(2025, 5, 2, 6, 0, tzinfo=UTC)
@@ -271,17 +271,23 @@ def test_dedup_layers_and_redelivery(stack: Stack, redis: SyncRedis) -> None:
     assert exact_keys and all(0 < redis.ttl(key) <= 60 for key in exact_keys)
 
 
+def report(headline_id: str, source: str) -> Report:
+    return Report(headline_id, source, datetime(2025, 5, 4, 3, tzinfo=UTC))
+
+
 def test_story_chains_count_reports_and_outlets(stack: Stack, redis: SyncRedis) -> None:
     async def work(client: Redis) -> list[tuple[int, int, bool, tuple[str, ...]]]:
         stories = Stories(client, ttl_seconds=60)
         said = "JP:treasury_holdings:rules_out:government"
-        first = await stories.link("s1", said, "h2", source="Kyodo", first_source="Reuters")
+        first = await stories.link("s1", said, "Reuters", report("h2", "Kyodo"))
         await stories.raised("s1", said, "JP:treasury_holdings|alert-1")
-        again = await stories.link("s1", said, "h2", source="Kyodo", first_source="Reuters")
-        third = await stories.link("s1", said, "h3", source="Reuters", first_source="Reuters")
-        fourth = await stories.link("s1", said, "h4", source="Jiji", first_source="Reuters")
+        again = await stories.link("s1", said, "Reuters", report("h2", "Kyodo"))
+        third = await stories.link("s1", said, "Reuters", report("h3", "Reuters"))
+        fourth = await stories.link("s1", said, "Reuters", report("h4", "Jiji"))
         # another statement of the story's first headline keeps a chain of its own
-        other = await stories.link("s1", "JP:treasury_holdings:open:analyst", "h5", "AP", "Reuters")
+        other = await stories.link(
+            "s1", "JP:treasury_holdings:open:analyst", "Reuters", report("h5", "AP")
+        )
         return [
             (link.reports, link.outlets, link.new_outlet, link.alert_ids)
             for link in (first, again, third, fourth, other)
@@ -294,6 +300,31 @@ def test_story_chains_count_reports_and_outlets(stack: Stack, redis: SyncRedis) 
         (4, 3, True, ("JP:treasury_holdings|alert-1",)),
         (2, 2, True, ()),
     ]
+
+
+def test_an_alert_recorded_after_copies_joined_reads_the_chain_as_it_stands(
+    stack: Stack, redis: SyncRedis
+) -> None:
+    """Another replica may link copies while the alert is being published: recording the
+    alert then tells how many outlets carry it already, and the latest of them."""
+
+    async def work(client: Redis) -> list[Chain]:
+        stories = Stories(client, ttl_seconds=60)
+        said = "JP:treasury_holdings:rules_out:government"
+        alone = await stories.raised("s1", said, "JP:treasury_holdings|alert-1")
+        await stories.link("s2", said, "Reuters", report("h2", "Kyodo"))
+        await stories.link("s2", said, "Reuters", report("h3", "Jiji"))
+        await stories.link("s2", said, "Reuters", report("h4", "Kyodo"))  # no new outlet
+        joined = await stories.raised("s2", said, "JP:treasury_holdings|alert-2")
+        return [alone, joined]
+
+    alone, joined = with_redis(stack, work)
+    assert alone == Chain(reports=1, outlets=1, latest=None)
+    assert joined == Chain(reports=4, outlets=3, latest=report("h3", "Jiji"))
+    assert redis.smembers("sw:story:{s2}:JP:treasury_holdings:rules_out:government:alerts") == {
+        "JP:treasury_holdings|alert-2"
+    }
+    assert 0 < redis.ttl("sw:story:{s2}:JP:treasury_holdings:rules_out:government:latest") <= 60
 
 
 def test_a_rewrite_joins_the_story_whose_facts_it_does_not_contradict(

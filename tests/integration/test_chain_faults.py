@@ -1,0 +1,166 @@
+"""Story chains when something else fails or races, with the screen's own steps on a real
+redis-server: a producer that refuses statements and corroborations costs no alert; a copy
+linked on another replica while the alert is being published still corroborates it, once;
+Redis refusing writes logs one outage, not one per headline."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Iterator
+
+import pytest
+from redis.asyncio import Redis
+
+from schemas import Alert, Corroboration, Statement
+from schemas.settings import WorkerSettings
+from stancewire.backtest import CollectingSink, screen_on
+from stancewire.runtime import Stack
+from streams.detect import Detector
+from streams.screen import Message, Screen
+
+RULES_OUT = (
+    "Japan has no intention of using its US Treasury holdings as a negotiating tool, "
+    "Finance Minister Kato says"
+)
+OPEN = "Japan does not rule out using its US Treasury holdings in trade talks, Kato says"
+COPY = "Kato says Japan has no intention of using its U.S. Treasury holdings as a negotiating tool"
+
+
+@pytest.fixture(scope="module")
+def redis_url() -> Iterator[str]:
+    with Stack(with_broker=False) as stack:
+        yield stack.redis_url
+
+
+class Sink(CollectingSink):
+    """Keeps corroborations; ``refuse`` makes statements and corroborations fail as a full
+    producer buffer does; ``hold`` keeps an alert's publication waiting until it is set."""
+
+    def __init__(self, refuse: bool = False) -> None:
+        super().__init__()
+        self.refuse = refuse
+        self.corroborations: list[Corroboration] = []
+        self.hold: asyncio.Event | None = None
+        self.publishing = asyncio.Event()
+
+    async def statement(self, statement: Statement) -> None:
+        if self.refuse:
+            raise TimeoutError("producer buffer full")
+        await super().statement(statement)
+
+    async def corroboration(self, corroboration: Corroboration) -> None:
+        if self.refuse:
+            raise TimeoutError("producer buffer full")
+        self.corroborations.append(corroboration)
+
+    async def alert(self, alert: Alert) -> None:
+        self.publishing.set()
+        if self.hold is not None:
+            await self.hold.wait()
+        await super().alert(alert)
+
+
+def message(hid: str, text: str, source: str, minute: int) -> Message:
+    line = {"id": hid, "text": text, "source": source}
+    line["published_at"] = f"2025-05-04T03:{minute:02d}:00+00:00"
+    return Message(json.dumps(line).encode(), None, 0, minute)
+
+
+async def fresh(redis_url: str) -> Redis:
+    client = Redis.from_url(redis_url, decode_responses=True)
+    await client.flushdb()
+    return client
+
+
+def screen(client: Redis, redis_url: str, sink: Sink) -> Screen:
+    return screen_on(client, WorkerSettings(redis_url=redis_url), sink, Detector.from_path(None))
+
+
+def test_a_producer_refusing_corroborations_and_statements_costs_no_alert(redis_url: str) -> None:
+    # C is a copy of A's story from a new outlet; after B it returns the stance to rules_out:
+    # it corroborates A's alert (refused) and must still alert open -> rules_out
+    async def run() -> tuple[list[str], Sink]:
+        client = await fresh(redis_url)
+        sink = Sink(refuse=True)
+        try:
+            s = screen(client, redis_url, sink)
+            outcomes = []
+            for hid, text, source, minute in [
+                ("A", RULES_OUT, "Reuters", 0),
+                ("B", OPEN, "Kyodo", 10),
+                ("C", COPY, "Jiji", 20),
+            ]:
+                outcomes += await s.handle([message(hid, text, source, minute)])
+        finally:
+            await client.aclose()
+        return outcomes, sink
+
+    outcomes, sink = asyncio.run(run())
+    assert outcomes == ["relevant", "relevant", "duplicate"]
+    assert sink.dead_letters == 0
+    assert [(a.headline_id, a.to.value) for a in sink.alerts] == [
+        ("A", "rules_out"),
+        ("B", "open"),
+        ("C", "rules_out"),
+    ]
+
+
+def test_a_copy_linked_while_the_alert_is_published_elsewhere_corroborates_it_once(
+    redis_url: str,
+) -> None:
+    async def run() -> tuple[list[Alert], list[Corroboration]]:
+        client = await fresh(redis_url)
+        first, second = Sink(), Sink()
+        first.hold = asyncio.Event()
+        try:
+            a, b = screen(client, redis_url, first), screen(client, redis_url, second)
+            publishing = asyncio.create_task(a.handle([message("A", RULES_OUT, "Reuters", 0)]))
+            await asyncio.wait_for(first.publishing.wait(), 10)  # A's alert awaits its ack
+            assert await b.handle([message("B", COPY, "Kyodo", 1)]) == ["duplicate"]
+            first.hold.set()
+            assert await publishing == ["relevant"]
+            # and a third outlet afterwards corroborates as before
+            assert await b.handle([message("C", RULES_OUT.upper(), "Jiji", 2)]) == ["duplicate"]
+        finally:
+            await client.aclose()
+        return first.alerts + second.alerts, first.corroborations + second.corroborations
+
+    alerts, corroborations = asyncio.run(run())
+    [alert] = alerts
+    assert [
+        (c.alert_id, c.outlets, c.reports, c.headline_id, c.source) for c in corroborations
+    ] == [
+        (alert.alert_id, 2, 2, "B", "Kyodo"),
+        (alert.alert_id, 3, 3, "C", "Jiji"),
+    ]
+
+
+def test_redis_refusing_writes_is_one_outage_in_the_log(
+    redis_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # out of memory, Redis answers the dedup check of an exact copy (a read) and refuses to
+    # link it to its story (a write): one outage, logged once, not once per call
+    async def run() -> list[str]:
+        client = await fresh(redis_url)
+        try:
+            s = screen(client, redis_url, Sink())
+            outcomes = await s.handle([message("A", RULES_OUT, "Reuters", 0)])
+            await client.config_set("maxmemory-policy", "noeviction")
+            await client.config_set("maxmemory", "1")
+            try:
+                with caplog.at_level(logging.WARNING, logger="streams.screen"):
+                    for minute in range(1, 6):
+                        copy = message(f"C{minute}", RULES_OUT, f"Outlet {minute}", minute)
+                        outcomes += await s.handle([copy])
+            finally:
+                await client.config_set("maxmemory", "0")
+        finally:
+            await client.aclose()
+        return outcomes
+
+    outcomes = asyncio.run(run())
+    assert outcomes == ["relevant"] + ["duplicate"] * 5
+    lines = [r.getMessage() for r in caplog.records if r.name == "streams.screen"]
+    assert len(lines) == 1 and lines[0].startswith("Redis failed at stories"), lines
