@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from urllib.error import URLError
 from urllib.request import urlopen
 
 import pytest
 
+from schemas import ALERTS, Corroboration
 from stancewire.replay import replay
 from stancewire.runtime import (
     Child,
@@ -16,7 +18,7 @@ from stancewire.runtime import (
     wait_until,
 )
 from tests.integration.test_stories import OUTLETS, REWORDED
-from tests.integration.wire import headline, unique
+from tests.integration.wire import headline, read_topic, unique
 
 
 def metric(port: int, name: str) -> float:
@@ -92,3 +94,17 @@ def test_two_replicas_dedup_one_wire_without_double_alerts(
     assert (
         sum(metric(port, 'stancewire_duplicates_total{layer="exact"}') for port in ports) >= 3 + 3
     )
+    # every outlet is told to desks, each count once, whichever replica linked it
+    outlets = {"JP": len(OUTLETS) + len(copies), "CN": len(china)}
+    told: dict[str, list[int]] = {}
+
+    def all_told() -> bool:
+        told.clear()
+        for _, value in read_topic(stack.bootstrap, ALERTS.name):
+            if json.loads(value)["kind"] == "corroboration":
+                corroboration = Corroboration.model_validate_json(value)
+                told.setdefault(corroboration.government, []).append(corroboration.outlets)
+        return {government: max(counts) for government, counts in told.items()} == outlets
+
+    wait_until(all_told, 30, f"corroborations up to {outlets} outlets")
+    assert all(len(set(counts)) == len(counts) for counts in told.values()), told
