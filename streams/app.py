@@ -18,6 +18,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, cast
 
 import faust
+from faust.exceptions import ProducerSendError
 from faust.transport.drivers.aiokafka import credentials_to_aiokafka_auth
 from faust.types import TP, EventT
 from redis.asyncio import Redis
@@ -39,7 +40,7 @@ from streams.detect import Detector
 from streams.failpoints import Failpoints
 from streams.history import read_alerts
 from streams.reload import LexiconReloader
-from streams.screen import Message, Screen
+from streams.screen import Message, ProduceFailed, Screen
 from streams.stance import StanceStore
 from streams.stories import Stories
 from streams.transport import App
@@ -65,11 +66,14 @@ class FaustSink:
         await sent
 
     async def statement(self, statement: Statement) -> None:
-        await self._statements.send(
-            key=statement.stance_key.encode(),
-            value=statement.model_dump_json().encode(),
-            force=True,
-        )
+        try:
+            await self._statements.send(
+                key=statement.stance_key.encode(),
+                value=statement.model_dump_json().encode(),
+                force=True,
+            )
+        except ProducerSendError as exc:  # (Faust's for aiokafka's errors: a full buffer)
+            raise ProduceFailed(str(exc)) from exc
 
     async def alert(self, alert: Alert) -> None:
         key = f"{alert.government}:{alert.topic.value}".encode()
@@ -83,7 +87,10 @@ class FaustSink:
     async def corroboration(self, corroboration: Corroboration) -> None:
         key = f"{corroboration.government}:{corroboration.topic.value}".encode()
         value = corroboration.model_dump_json().encode()
-        await self._alerts.send(key=key, value=value, force=True)
+        try:
+            await self._alerts.send(key=key, value=value, force=True)
+        except ProducerSendError as exc:
+            raise ProduceFailed(str(exc)) from exc
 
 
 def faust_app(settings: WorkerSettings) -> App:

@@ -90,8 +90,15 @@ class _Reading:
         )
 
 
+class ProduceFailed(Exception):
+    """The producer refused a message (its buffer full while the broker is away): what a
+    sink raises for it, rather than the client's own error, so that the screen can tell an
+    outage from a bug."""
+
+
 class Sink(Protocol):
-    """Where the screen's output goes (the Faust topics, in the worker)."""
+    """Where the screen's output goes (the Faust topics, in the worker). ``statement`` and
+    ``corroboration`` raise :class:`ProduceFailed` when the producer refuses the message."""
 
     async def dead_letter(self, key: bytes | None, letter: DeadLetter) -> None: ...
 
@@ -105,11 +112,20 @@ class Sink(Protocol):
         """Queue a corroboration of an alert (on the alert's topic and key)."""
 
 
+Later = Callable[[float, Callable[[], None]], object]
+"""Run a callback after a delay in seconds (the event loop's ``call_later``)."""
+
+
+def _call_later(delay: float, callback: Callable[[], None]) -> object:
+    return asyncio.get_running_loop().call_later(delay, callback)
+
+
 class Outage:
-    """One log line when a stage starts failing, and one when it answers again: at its first
-    success ``QUIET_SECONDS`` after its last failure. A stage can fail for some calls and
-    answer others (Redis out of memory refuses writes and answers reads; a broker's buffer
-    fills and drains): that is one outage, not one per call. Every failure is counted."""
+    """One log line when a stage starts failing, and one when it answers again: once it has
+    answered and ``QUIET_SECONDS`` have passed since its last failure. A stage can fail for
+    some calls and answer others (Redis out of memory refuses writes and answers reads; a
+    broker's buffer fills and drains): that is one outage, not one per call. Every failure
+    is counted. The clock and the timer are injected."""
 
     QUIET_SECONDS = 10.0
 
@@ -119,15 +135,19 @@ class Outage:
         stage: str,
         consequence: str,
         errors: Callable[[], None],
+        *,
         clock: Callable[[], float] = time.monotonic,
+        later: Later = _call_later,
     ) -> None:
         self._service = service
         self._stage = stage
         self._consequence = consequence
         self._errors = errors
         self._clock = clock
+        self._later = later
         self._down = False
-        self._last_failure = 0.0
+        self._settling = False
+        self._last_failure = self._last_answer = 0.0
 
     def failed(self, exc: Exception) -> None:
         self._errors()
@@ -139,9 +159,26 @@ class Outage:
             )
 
     def answered(self) -> None:
-        if self._down and self._clock() - self._last_failure >= self.QUIET_SECONDS:
+        self._last_answer = self._clock()
+        if self._down and not self._settling:
+            self._wait_for_quiet()
+
+    def _wait_for_quiet(self) -> None:
+        self._settling = True
+        wait = self._last_failure + self.QUIET_SECONDS - self._clock()
+        self._later(max(wait, 0.0), self._settle)
+
+    def _settle(self) -> None:
+        """The outage is over if nothing failed for ``QUIET_SECONDS``. If something did and
+        the stage has answered since, wait again; if it has not, the next answer will."""
+        self._settling = False
+        if not self._down:
+            return
+        if self._clock() - self._last_failure >= self.QUIET_SECONDS:
             self._down = False
             log.warning("%s answers again at %s", self._service, self._stage)
+        elif self._last_answer >= self._last_failure:
+            self._wait_for_quiet()
 
 
 def _redis_outage(stage: str, consequence: str) -> Outage:
@@ -306,14 +343,15 @@ class Screen:
             self._stories_outage.answered()
             if link.new_outlet:
                 for raised in link.alert_ids:
-                    await self._corroboration(verdict.story_id, raised, link, report)
+                    await self._corroboration(verdict.story_id, raised, link, report, link.reports)
 
     async def _corroboration(
-        self, story_id: str, raised: str, chain: Link | Chain, report: Report
+        self, story_id: str, raised: str, chain: Link | Chain, report: Report, position: int
     ) -> None:
         """Tell desks that ``raised`` ("GOV:topic|alert id") is carried by ``chain``'s
-        outlets, the latest ``report``'s among them. A corroboration the producer refuses is
-        not sent again: the next one carries the whole count."""
+        outlets, the latest ``report``'s among them, which was the ``position``-th report of
+        the chain (its novelty). A corroboration the producer refuses is not sent again: the
+        next one carries the whole count."""
         stance_key, alert_id = raised.split("|", 1)
         government, topic = stance_key.split(":", 1)
         corroboration = Corroboration(
@@ -324,7 +362,7 @@ class Screen:
             topic=Topic(topic),
             outlets=chain.outlets,
             reports=chain.reports,
-            novelty=novelty(chain.reports),
+            novelty=novelty(position),
             headline_id=report.headline_id,
             source=report.source,
             published_at=report.published_at,
@@ -336,10 +374,11 @@ class Screen:
     async def _produced(self, queued: Awaitable[None]) -> bool:
         """Whether a statement or corroboration was queued. One the producer refuses (its
         buffer full while the broker is away) is counted and logged, and the headline goes
-        on to its stance step: an audit record or a count is not worth an alert."""
+        on to its stance step: an audit record or a count is not worth an alert. (Any other
+        error is a bug, and fails the headline as it would anywhere.)"""
         try:
             await queued
-        except Exception as exc:
+        except ProduceFailed as exc:
             self._produce_outage.failed(exc)
             return False
         self._produce_outage.answered()
@@ -388,7 +427,8 @@ class Screen:
         """Record a published alert in its statement's story chain, for the corroborations
         that follow; if Redis fails here, only those are missed. Outlets that joined the
         chain before (on another replica, while the alert was being published, or while it
-        waited in the outbox) corroborate it now."""
+        waited in the outbox) corroborate it now, when this call is the one that records
+        it."""
         raised = f"{alert.government}:{alert.topic.value}|{alert.alert_id}"
         try:
             chain = await self._stories.raised(alert.story_id, raised_by(alert), raised)
@@ -396,8 +436,10 @@ class Screen:
             self._stories_outage.failed(exc)
             return
         self._stories_outage.answered()
-        if chain.outlets > 1 and chain.latest is not None:
-            await self._corroboration(alert.story_id, raised, chain, chain.latest)
+        if chain is not None and chain.outlets > 1 and chain.latest is not None:
+            await self._corroboration(
+                alert.story_id, raised, chain, chain.latest, chain.latest_position
+            )
 
     async def _retrying(self, call: Callable[[], Awaitable[T]]) -> T:
         """Retry a stance call with exponential backoff until Redis (and, to rebuild a lost

@@ -11,8 +11,9 @@ Linking is idempotent (sets of headline ids and sources), so a redelivery counts
 A new outlet corroborates the alerts its statement's story has raised so far. An alert is
 recorded in the chain once it is published, which on another replica may be after a copy
 was linked: so recording it also reads the chain, and when other outlets are in it already
-the alert is corroborated then. Both steps are atomic scripts, so one of the two sees the
-other, and each count is told once.
+the alert is corroborated then, once (only the call that records it reads the chain: the
+outbox sweep may record an alert its publisher records too). Both steps are atomic
+scripts, so one of the two sees the other, and no count is told twice.
 Novelty follows the chain position the way desks know it from news analytics: 100 for the
 first report, then 75, 56, 42, ... (x0.75 per further report).
 """
@@ -30,17 +31,19 @@ _LINK = """
 redis.call('SADD', KEYS[1], ARGV[1], ARGV[2])
 redis.call('SADD', KEYS[2], ARGV[3])
 local new_source = redis.call('SADD', KEYS[2], ARGV[4])
+local reports = redis.call('SCARD', KEYS[1])
 if new_source == 1 then
-  redis.call('SET', KEYS[4], ARGV[2] .. '\\t' .. ARGV[4] .. '\\t' .. ARGV[5])
+  redis.call('SET', KEYS[4], ARGV[2] .. '\\t' .. reports .. '\\t' .. ARGV[5] .. '\\t' .. ARGV[4])
 end
 for i = 1, 4 do redis.call('EXPIRE', KEYS[i], ARGV[6]) end
-return {redis.call('SCARD', KEYS[1]), redis.call('SCARD', KEYS[2]), new_source,
-        redis.call('SMEMBERS', KEYS[3])}
+return {reports, redis.call('SCARD', KEYS[2]), new_source, redis.call('SMEMBERS', KEYS[3])}
 """
-# KEYS as _LINK's. ARGV: the alert (its "GOV:topic|alert id"), ttl
+# KEYS as _LINK's. ARGV: the alert (its "GOV:topic|alert id"), ttl. The chain is read only
+# by the call that records the alert.
 _RAISED = """
-redis.call('SADD', KEYS[3], ARGV[1])
+local new = redis.call('SADD', KEYS[3], ARGV[1])
 redis.call('EXPIRE', KEYS[3], ARGV[2])
+if new == 0 then return {} end
 return {redis.call('SCARD', KEYS[1]), redis.call('SCARD', KEYS[2]),
         redis.call('GET', KEYS[4]) or ''}
 """
@@ -83,7 +86,10 @@ class Chain:
     reports: int
     outlets: int
     latest: Report | None
-    """The report of the latest outlet to join (None: no copy has joined)."""
+    """The report of the latest outlet to join (None: no copy has joined, or only copies
+    that a build before this one linked, which did not record it)."""
+    latest_position: int
+    """How many reports the chain held when the latest outlet joined (its novelty's)."""
 
 
 class Stories:
@@ -109,15 +115,17 @@ class Stories:
         )
         return Link(int(reports), int(outlets), bool(new), tuple(sorted(alerts)))
 
-    async def raised(self, story_id: str, statement: str, alert: str) -> Chain:
+    async def raised(self, story_id: str, statement: str, alert: str) -> Chain | None:
         """Remember that the statement's story raised ``alert`` ("GOV:topic|alert id"), for
         the corroborations that follow; and the chain as it stands, for those that came
-        before."""
-        reports, outlets, latest = await self._raised(
-            keys=_keys(story_id, statement), args=[alert, self._ttl]
-        )
-        report = None
+        before (None when the alert was recorded already)."""
+        recorded = await self._raised(keys=_keys(story_id, statement), args=[alert, self._ttl])
+        if not recorded:
+            return None
+        reports, outlets, latest = recorded
+        report, position = None, 1
         if latest:
-            headline_id, source, published = str(latest).split("\t", 2)
+            headline_id, joined_at, published, source = str(latest).split("\t", 3)
             report = Report(headline_id, source, datetime.fromisoformat(published))
-        return Chain(max(int(reports), 1), max(int(outlets), 1), report)
+            position = int(joined_at)
+        return Chain(max(int(reports), 1), max(int(outlets), 1), report, position)

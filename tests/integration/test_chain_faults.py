@@ -18,7 +18,7 @@ from schemas.settings import WorkerSettings
 from stancewire.backtest import CollectingSink, screen_on
 from stancewire.runtime import Stack
 from streams.detect import Detector
-from streams.screen import Message, Screen
+from streams.screen import Message, ProduceFailed, Screen
 
 RULES_OUT = (
     "Japan has no intention of using its US Treasury holdings as a negotiating tool, "
@@ -35,8 +35,9 @@ def redis_url() -> Iterator[str]:
 
 
 class Sink(CollectingSink):
-    """Keeps corroborations; ``refuse`` makes statements and corroborations fail as a full
-    producer buffer does; ``hold`` keeps an alert's publication waiting until it is set."""
+    """Keeps corroborations; ``refuse`` makes statements and corroborations fail as the
+    worker's sink does when the producer's buffer is full; ``hold`` keeps an alert's
+    publication waiting until it is set."""
 
     def __init__(self, refuse: bool = False) -> None:
         super().__init__()
@@ -47,12 +48,12 @@ class Sink(CollectingSink):
 
     async def statement(self, statement: Statement) -> None:
         if self.refuse:
-            raise TimeoutError("producer buffer full")
+            raise ProduceFailed("producer buffer full")
         await super().statement(statement)
 
     async def corroboration(self, corroboration: Corroboration) -> None:
         if self.refuse:
-            raise TimeoutError("producer buffer full")
+            raise ProduceFailed("producer buffer full")
         self.corroborations.append(corroboration)
 
     async def alert(self, alert: Alert) -> None:
@@ -105,6 +106,26 @@ def test_a_producer_refusing_corroborations_and_statements_costs_no_alert(redis_
         ("B", "open"),
         ("C", "rules_out"),
     ]
+
+
+def test_a_bug_in_the_sink_is_not_taken_for_a_refusal(redis_url: str) -> None:
+    class Broken(Sink):
+        async def statement(self, statement: Statement) -> None:
+            raise TypeError("a bug")
+
+    async def run() -> tuple[list[str], Sink]:
+        client = await fresh(redis_url)
+        sink = Broken()
+        try:
+            outcomes = await screen(client, redis_url, sink).handle(
+                [message("A", RULES_OUT, "Reuters", 0)]
+            )
+        finally:
+            await client.aclose()
+        return outcomes, sink
+
+    outcomes, sink = asyncio.run(run())
+    assert outcomes == ["failed"] and sink.dead_letters == 1  # kept whole, to replay
 
 
 def test_a_copy_linked_while_the_alert_is_published_elsewhere_corroborates_it_once(
