@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, cast
 
 import faust
-from faust.exceptions import ProducerSendError
+from faust.exceptions import NotReady, ProducerSendError
 from faust.transport.drivers.aiokafka import credentials_to_aiokafka_auth
 from faust.types import TP, EventT
 from redis.asyncio import Redis
@@ -66,14 +66,8 @@ class FaustSink:
         await sent
 
     async def statement(self, statement: Statement) -> None:
-        try:
-            await self._statements.send(
-                key=statement.stance_key.encode(),
-                value=statement.model_dump_json().encode(),
-                force=True,
-            )
-        except ProducerSendError as exc:  # (Faust's for aiokafka's errors: a full buffer)
-            raise ProduceFailed(str(exc)) from exc
+        value = statement.model_dump_json().encode()
+        await _queue(self._statements, statement.stance_key.encode(), value)
 
     async def alert(self, alert: Alert) -> None:
         key = f"{alert.government}:{alert.topic.value}".encode()
@@ -87,10 +81,24 @@ class FaustSink:
     async def corroboration(self, corroboration: Corroboration) -> None:
         key = f"{corroboration.government}:{corroboration.topic.value}".encode()
         value = corroboration.model_dump_json().encode()
-        try:
-            await self._alerts.send(key=key, value=value, force=True)
-        except ProducerSendError as exc:
-            raise ProduceFailed(str(exc)) from exc
+        await _queue(self._alerts, key, value)
+
+
+QUEUE_SECONDS = 2.0
+"""How long a statement or corroboration may wait for room in the producer's buffer. The
+producer waits for room as long as its request timeout (Faust's default: 20 minutes), and
+a full buffer means the broker is away: the screen goes on without it rather than hold its
+partition (the alert itself waits for the broker, and for the outbox)."""
+
+
+async def _queue(topic: faust.types.TopicT, key: bytes, value: bytes) -> None:
+    """Queue a message without waiting for the broker's acknowledgement, or raise
+    :class:`ProduceFailed`: its buffer stayed full (Faust's ``ProducerSendError`` wraps
+    aiokafka's timeout), or the producer is stopped (``NotReady``, at shutdown)."""
+    try:
+        await asyncio.wait_for(topic.send(key=key, value=value, force=True), QUEUE_SECONDS)
+    except (ProducerSendError, NotReady, TimeoutError) as exc:
+        raise ProduceFailed(f"{type(exc).__name__}: {exc}") from exc
 
 
 def faust_app(settings: WorkerSettings) -> App:

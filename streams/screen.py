@@ -420,22 +420,20 @@ class Screen:
         metrics.PUBLICATION_TO_ALERT_SECONDS.observe(max(0.0, now - alert.published_at.timestamp()))
         if timestamp is not None:
             metrics.KAFKA_TO_ALERT_SECONDS.observe(max(0.0, now - timestamp))
-        await self._retrying(lambda: self._stances.acknowledge(entry))
         await self._remember(alert)
+        await self._retrying(lambda: self._stances.acknowledge(entry))
 
     async def _remember(self, alert: Alert) -> None:
         """Record a published alert in its statement's story chain, for the corroborations
-        that follow; if Redis fails here, only those are missed. Outlets that joined the
-        chain before (on another replica, while the alert was being published, or while it
-        waited in the outbox) corroborate it now, when this call is the one that records
-        it."""
+        that follow: part of the stance step, retried until Redis answers, and done before
+        the outbox entry is acknowledged (so that a crash before it leaves the alert to the
+        sweep, which records it). Outlets that joined the chain before (on another replica,
+        while the alert was being published, or while it waited in the outbox) corroborate
+        it now, when this call is the one that records it."""
         raised = f"{alert.government}:{alert.topic.value}|{alert.alert_id}"
-        try:
-            chain = await self._stories.raised(alert.story_id, raised_by(alert), raised)
-        except RedisError as exc:
-            self._stories_outage.failed(exc)
-            return
-        self._stories_outage.answered()
+        chain = await self._retrying(
+            lambda: self._stories.raised(alert.story_id, raised_by(alert), raised)
+        )
         if chain is not None and chain.outlets > 1 and chain.latest is not None:
             await self._corroboration(
                 alert.story_id, raised, chain, chain.latest, chain.latest_position
@@ -465,8 +463,8 @@ class Screen:
                 return published
             for entry_id, alert in entries:
                 await self._sink.alert(alert)
-                await self._stances.acknowledge(entry_id)
                 await self._remember(alert)
+                await self._stances.acknowledge(entry_id)
                 metrics.OUTBOX_REPUBLISHED.inc()
                 published += 1
 

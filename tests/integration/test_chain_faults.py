@@ -8,15 +8,19 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Iterator
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import UTC, datetime
 
 import pytest
+from prometheus_client import REGISTRY
 from redis.asyncio import Redis
 
-from schemas import Alert, Corroboration, Statement
+from schemas import Alert, Corroboration, Statement, Topic
 from schemas.settings import WorkerSettings
 from stancewire.backtest import CollectingSink, screen_on
 from stancewire.runtime import Stack
+from streams.app import FaustSink, faust_app
 from streams.detect import Detector
 from streams.screen import Message, ProduceFailed, Screen
 
@@ -45,6 +49,7 @@ class Sink(CollectingSink):
         self.corroborations: list[Corroboration] = []
         self.hold: asyncio.Event | None = None
         self.publishing = asyncio.Event()
+        self.on_publish: Callable[[], Awaitable[object]] | None = None
 
     async def statement(self, statement: Statement) -> None:
         if self.refuse:
@@ -58,6 +63,8 @@ class Sink(CollectingSink):
 
     async def alert(self, alert: Alert) -> None:
         self.publishing.set()
+        if self.on_publish is not None:
+            await self.on_publish()
         if self.hold is not None:
             await self.hold.wait()
         await super().alert(alert)
@@ -73,6 +80,10 @@ async def fresh(redis_url: str) -> Redis:
     client = Redis.from_url(redis_url, decode_responses=True)
     await client.flushdb()
     return client
+
+
+async def no_alerts_before() -> list[Alert]:
+    return []
 
 
 def screen(client: Redis, redis_url: str, sink: Sink) -> Screen:
@@ -156,6 +167,83 @@ def test_a_copy_linked_while_the_alert_is_published_elsewhere_corroborates_it_on
         (alert.alert_id, 2, 2, "B", "Kyodo"),
         (alert.alert_id, 3, 3, "C", "Jiji"),
     ]
+
+
+def redis_errors() -> float:
+    return sum(
+        REGISTRY.get_sample_value("stancewire_redis_errors_total", {"stage": stage}) or 0.0
+        for stage in ("stories", "stance")
+    )
+
+
+def test_an_alert_is_recorded_in_its_chain_though_redis_fails_then(redis_url: str) -> None:
+    # Redis out of memory while the alert is being published, until a call fails: recording
+    # the alert in its chain (a write) must be retried, or no outlet is ever told
+    async def run() -> list[tuple[int, str]]:
+        client = await fresh(redis_url)
+        sink = Sink()
+        restored = asyncio.Event()
+
+        async def restore_after_a_failure(before: float) -> None:
+            deadline = time.monotonic() + 10
+            while redis_errors() == before and time.monotonic() < deadline:
+                await asyncio.sleep(0.005)
+            await client.config_set("maxmemory", "0")
+            restored.set()
+
+        async def starve() -> None:
+            await client.config_set("maxmemory-policy", "noeviction")
+            await client.config_set("maxmemory", "1")
+            asyncio.get_running_loop().create_task(restore_after_a_failure(redis_errors()))
+
+        sink.on_publish = starve
+        try:
+            s = screen(client, redis_url, sink)
+            assert await s.handle([message("A", RULES_OUT, "Reuters", 0)]) == ["relevant"]
+            await asyncio.wait_for(restored.wait(), 20)
+            sink.on_publish = None
+            assert await s.republish_pending(None) == 0
+            assert await s.handle([message("B", COPY, "Kyodo", 1)]) == ["duplicate"]
+            assert await s.handle([message("C", RULES_OUT.upper(), "Jiji", 2)]) == ["duplicate"]
+        finally:
+            await client.config_set("maxmemory", "0")
+            await client.aclose()
+        return [(c.outlets, c.source) for c in sink.corroborations]
+
+    assert asyncio.run(run()) == [(2, "Kyodo"), (3, "Jiji")]
+
+
+def test_a_producer_with_the_broker_away_refuses_rather_than_blocks() -> None:
+    """The worker's sink on the real broker, stopped: once the producer's buffer is full, a
+    corroboration is refused (the screen logs it and goes on) rather than waiting for the
+    producer's request timeout, which holds the partition for up to 20 minutes."""
+
+    def corroboration(n: int) -> Corroboration:
+        now = datetime.now(UTC)
+        return Corroboration(
+            corroboration_id=Corroboration.derive_id("a" * 32, n), alert_id="a" * 32,
+            story_id="s", government="JP", topic=Topic.TREASURY_HOLDINGS, outlets=n, reports=n,
+            novelty=50.0, headline_id=f"h{n}" + "x" * 200, source="Outlet", published_at=now,
+            detected_at=now,
+        )  # fmt: skip
+
+    async def run(stack: Stack) -> int:
+        # (the producer is not stopped: it would wait for the broker to flush its buffer;
+        # the loop's end cancels it)
+        app = faust_app(WorkerSettings(bootstrap=stack.bootstrap, redis_url=stack.redis_url))
+        await app.maybe_start_producer()
+        sink = FaustSink(app)
+        await sink.corroboration(corroboration(1))
+        stack.child("broker").stop()
+        for n in range(2, 2000):
+            try:  # (a deadline for the test, far above the sink's own)
+                await asyncio.wait_for(sink.corroboration(corroboration(n)), 60)
+            except ProduceFailed:
+                return n
+        return 0
+
+    with Stack() as stack:
+        assert asyncio.run(run(stack)) > 2  # some were queued before the buffer was full
 
 
 def test_redis_refusing_writes_is_one_outage_in_the_log(
