@@ -40,7 +40,7 @@ from streams.detect import Detector
 from streams.failpoints import Failpoints
 from streams.history import read_alerts
 from streams.reload import LexiconReloader
-from streams.screen import Message, ProduceFailed, Screen
+from streams.screen import Message, ProduceFailed, Screen, Sink
 from streams.stance import StanceStore
 from streams.stories import Stories
 from streams.transport import App
@@ -128,19 +128,8 @@ def faust_app(settings: WorkerSettings) -> App:
 
 def create_app(settings: WorkerSettings) -> faust.App:
     app = faust_app(settings)
-    stances = _stances(settings)
-    # Dedup's client gives up within milliseconds (it fails open); the stance step waits.
-    fast = _redis(settings.redis_url, settings.dedup_timeout_seconds)
-    screen = Screen(
-        Detector.from_path(settings.lexicon_path),
-        Dedup(fast, DedupSettings.of(settings)),
-        Stories(fast, settings.story_ttl_seconds),
-        stances,
-        FaustSink(app),
-        max_message_bytes=settings.max_message_bytes,
-        source_topic=HEADLINES.name,
-        failpoints=Failpoints.parse(settings.failpoints),
-    )
+    screen = worker_screen(settings, FaustSink(app))
+    stances = screen.stances
     metrics.initialise_governments(g.code for g in screen.detector.lexicon.governments)
     reloader = LexiconReloader(screen, settings.lexicon_path)
 
@@ -247,14 +236,31 @@ class _Progress:
             metrics.CONSUMER_LAG.labels(HEADLINES.name, str(partition)).set(lag)
 
 
-def _stances(settings: WorkerSettings) -> StanceStore:
+def worker_screen(settings: WorkerSettings, sink: Sink) -> Screen:
+    """The worker's screen and its Redis clients: dedup's gives up within milliseconds (it
+    fails open), the stance step's waits (it records alerts in their stories too)."""
+    fast = _redis(settings.redis_url, settings.dedup_timeout_seconds)
+    slow = _redis(settings.redis_url, settings.redis_timeout_seconds)
+    return Screen(
+        Detector.from_path(settings.lexicon_path),
+        Dedup(fast, DedupSettings.of(settings)),
+        Stories(fast, settings.story_ttl_seconds, recorder=slow),
+        _stances(settings, slow),
+        sink,
+        max_message_bytes=settings.max_message_bytes,
+        source_topic=HEADLINES.name,
+        failpoints=Failpoints.parse(settings.failpoints),
+    )
+
+
+def _stances(settings: WorkerSettings, redis: Redis) -> StanceStore:
     """The stance store, which rebuilds a lost state from the alerts topic."""
     auth = credentials_to_aiokafka_auth(_credentials(settings))
 
     async def history() -> list[Alert]:
         return await read_alerts(settings.bootstrap, settings.history_idle_seconds, auth)
 
-    return StanceStore(_redis(settings.redis_url, settings.redis_timeout_seconds), history)
+    return StanceStore(redis, history)
 
 
 def _credentials(settings: WorkerSettings) -> faust.auth.Credentials | None:

@@ -479,11 +479,18 @@ _OUTAGES = (OutOfMemoryError, ReadOnlyError, BusyLoadingError)
 _OUTAGE = re.compile(r"(?:BUSY|MASTERDOWN|NOREPLICAS)\b")
 
 
+def is_outage(exc: ResponseError) -> bool:
+    """Whether an error reply is Redis refusing for now (out of memory, a read-only replica,
+    loading, busy: even when raised inside a script) rather than a script's or a key's fault,
+    which trying again would not mend."""
+    return isinstance(exc, _OUTAGES) or _OUTAGE.match(str(exc)) is not None
+
+
 def _failed(exc: ResponseError) -> CheckFailed:
     """The script's own error for one headline; Redis failing (out of memory, a read-only
     replica: even when raised inside the script) is raised as it is."""
     message = str(exc)
-    if isinstance(exc, _OUTAGES) or _OUTAGE.match(message):
+    if is_outage(exc):
         raise exc
     if "user_script" in message or "Error running script" in message:
         return CheckFailed(message)

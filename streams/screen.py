@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from typing import Protocol, TypeVar
 
 from pydantic import ValidationError
-from redis.exceptions import RedisError
+from redis.exceptions import RedisError, ResponseError
 
 from schemas import (
     Alert,
@@ -40,7 +40,7 @@ from schemas import (
 )
 from streams import metrics
 from streams.claims import raised_by
-from streams.dedup import Dedup, Seen, Verdicts
+from streams.dedup import Dedup, Seen, Verdicts, is_outage
 from streams.detect import Detection, Detector
 from streams.failpoints import Failpoints, Point
 from streams.stance import StanceStore, StateUnavailable
@@ -88,6 +88,10 @@ class _Reading:
             if isinstance(detail, Exception)
             else (detail or "")
         )
+
+
+class _NotRecorded(Exception):
+    """Redis answered recording an alert with an error that is not an outage."""
 
 
 class ProduceFailed(Exception):
@@ -221,6 +225,11 @@ class Screen:
         self._source_topic = source_topic
         self._clock = clock
         self._failpoints = failpoints or Failpoints({})
+
+    @property
+    def stances(self) -> StanceStore:
+        """The stance store, which the worker rebuilds a lost state with."""
+        return self._stances
 
     async def handle(self, messages: Sequence[Message]) -> list[str]:
         """Screen messages from ``headlines`` in order, with one dedup round trip for all of
@@ -425,15 +434,31 @@ class Screen:
 
     async def _remember(self, alert: Alert) -> None:
         """Record a published alert in its statement's story chain, for the corroborations
-        that follow: part of the stance step, retried until Redis answers, and done before
-        the outbox entry is acknowledged (so that a crash before it leaves the alert to the
-        sweep, which records it). Outlets that joined the chain before (on another replica,
-        while the alert was being published, or while it waited in the outbox) corroborate
-        it now, when this call is the one that records it."""
+        that follow: part of the stance step, retried on its client until Redis answers, and
+        done before the outbox entry is acknowledged (so that a crash before it leaves the
+        alert to the sweep, which records it). An error that trying again would not mend (a
+        story key of another type) is logged, and the alert goes unrecorded. Outlets that
+        joined the chain before (on another replica, while the alert was being published, or
+        while it waited in the outbox) corroborate it now, when this call is the one that
+        records it (a reply lost to a timeout leaves that to the next outlet, whose count is
+        the whole)."""
         raised = f"{alert.government}:{alert.topic.value}|{alert.alert_id}"
-        chain = await self._retrying(
-            lambda: self._stories.raised(alert.story_id, raised_by(alert), raised)
-        )
+
+        async def record() -> Chain | None:
+            try:
+                return await self._stories.raised(alert.story_id, raised_by(alert), raised)
+            except ResponseError as exc:
+                if is_outage(exc):
+                    raise
+                raise _NotRecorded(str(exc)) from exc
+
+        try:
+            chain = await self._retrying(record)
+        except _NotRecorded as exc:
+            log.error(
+                "alert %s not recorded in its story, so not corroborated: %s", alert.alert_id, exc
+            )
+            return
         if chain is not None and chain.outlets > 1 and chain.latest is not None:
             await self._corroboration(
                 alert.story_id, raised, chain, chain.latest, chain.latest_position

@@ -93,10 +93,11 @@ class Chain:
 
 
 class Stories:
-    def __init__(self, redis: Redis, ttl_seconds: int) -> None:
-        self._redis = redis
+    def __init__(self, redis: Redis, ttl_seconds: int, recorder: Redis | None = None) -> None:
+        """``recorder``: the client that records alerts (the stance step's, which waits for
+        Redis; links are made on ``redis``, which fails open)."""
         self._link = redis.register_script(_LINK)
-        self._raised = redis.register_script(_RAISED)
+        self._raised = (recorder or redis).register_script(_RAISED)
         self._ttl = ttl_seconds
 
     async def link(self, story_id: str, statement: str, first_source: str, report: Report) -> Link:

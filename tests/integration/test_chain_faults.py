@@ -11,6 +11,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 import pytest
 from prometheus_client import REGISTRY
@@ -18,9 +19,10 @@ from redis.asyncio import Redis
 
 from schemas import Alert, Corroboration, Statement, Topic
 from schemas.settings import WorkerSettings
+from schemas.state import STATE_COMPLETE_KEY
 from stancewire.backtest import CollectingSink, screen_on
 from stancewire.runtime import Stack
-from streams.app import FaustSink, faust_app
+from streams.app import FaustSink, faust_app, worker_screen
 from streams.detect import Detector
 from streams.screen import Message, ProduceFailed, Screen
 
@@ -211,6 +213,81 @@ def test_an_alert_is_recorded_in_its_chain_though_redis_fails_then(redis_url: st
         return [(c.outlets, c.source) for c in sink.corroborations]
 
     assert asyncio.run(run()) == [(2, "Kyodo"), (3, "Jiji")]
+
+
+def test_a_story_key_of_another_type_leaves_the_alert_unrecorded_not_held(
+    redis_url: str,
+) -> None:
+    # not an outage: trying again would not mend it, so the stance step goes on
+    async def run() -> tuple[list[str], int, int]:
+        client = await fresh(redis_url)
+        sink = Sink()
+        chain = "sw:story:{A}:JP:treasury_holdings:rules_out:government:alerts"
+        sink.on_publish = lambda: client.set(chain, "not a set")
+        try:
+            s = screen(client, redis_url, sink)
+            outcomes = await asyncio.wait_for(s.handle([message("A", RULES_OUT, "Reuters", 0)]), 30)
+            return outcomes, len(sink.alerts), await s.republish_pending(None)
+        finally:
+            await client.aclose()
+
+    assert asyncio.run(run()) == (["relevant"], 1, 0)  # published, and acknowledged
+
+
+async def _delaying_proxy(redis_port: int, delay: float) -> asyncio.Server:
+    """A TCP proxy in front of redis-server whose replies arrive ``delay`` seconds late."""
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        upstream_reader, upstream_writer = await asyncio.open_connection("127.0.0.1", redis_port)
+
+        async def pipe(
+            source: asyncio.StreamReader, sink: asyncio.StreamWriter, wait: float
+        ) -> None:
+            while data := await source.read(65536):
+                if wait:
+                    await asyncio.sleep(wait)  # (the delay simulated, not a synchronisation)
+                sink.write(data)
+                await sink.drain()
+            sink.close()
+
+        await asyncio.gather(
+            pipe(reader, upstream_writer, 0.0),
+            pipe(upstream_reader, writer, delay),
+            return_exceptions=True,
+        )
+
+    return await asyncio.start_server(serve, "127.0.0.1", 0)
+
+
+def test_a_slow_redis_fails_dedup_open_and_still_records_the_alert(redis_url: str) -> None:
+    """Redis answering in 80 ms: past dedup's timeout (it fails open), within the stance
+    step's. The worker's own screen publishes the alert, records it in its story (for the
+    corroborations that follow) and acknowledges it, rather than retrying on dedup's
+    client for ever."""
+
+    async def run() -> tuple[list[str], list[Alert], set[str], int]:
+        client = await fresh(redis_url)
+        await client.set(STATE_COMPLETE_KEY, "test")  # no state to rebuild from the broker
+        proxy = await _delaying_proxy(urlsplit(redis_url).port or 6379, 0.08)
+        port = proxy.sockets[0].getsockname()[1]
+        sink = Sink()
+        try:
+            slow = worker_screen(WorkerSettings(redis_url=f"redis://127.0.0.1:{port}/0"), sink)
+            outcomes = await asyncio.wait_for(
+                slow.handle([message("A", RULES_OUT, "Reuters", 0)]), 30
+            )
+            chain = "sw:story:{A}:JP:treasury_holdings:rules_out:government:alerts"
+            recorded = {str(member) for member in await client.smembers(chain)}
+            pending = await slow.republish_pending(None)
+        finally:
+            proxy.close()
+            await client.aclose()
+        return outcomes, sink.alerts, recorded, pending
+
+    outcomes, alerts, recorded, pending = asyncio.run(run())
+    [alert] = alerts
+    assert outcomes == ["relevant"] and pending == 0
+    assert recorded == {f"JP:treasury_holdings|{alert.alert_id}"}
 
 
 def test_a_producer_with_the_broker_away_refuses_rather_than_blocks() -> None:
